@@ -1,0 +1,461 @@
+"""Configuration: TOML -> frozen dataclasses, validated once at load time.
+
+One loading path (STYLE H8): ``load_config(path)`` -> ``tomllib`` -> ``GatewayConfig.from_mapping()``.
+Every section is a frozen dataclass; the converter walks the dataclass' type hints, so an
+unknown key or a wrong type raises ``ConfigError`` naming the file and the dotted key
+(``http_apis[0].routes[1].function``). Nothing here is read again after start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import ipaddress
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from gateway.errors import ConfigError
+
+SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A ``host:port`` listen address. Port 0 asks the OS for a free port (tests use it)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        host, sep, port_text = text.rpartition(":")
+        if not sep:
+            host, port_text = "127.0.0.1", text
+        host = host.strip("[]") or "127.0.0.1"
+        if host == "localhost":
+            host = "127.0.0.1"
+        if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+            raise ValueError(f"{text!r} is not host:port with a port 0-65535")
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"{text!r}: {host!r} is not an IP address") from None
+        return cls(host, int(port_text))
+
+
+# --------------------------------------------------------------------------------------------
+# Sections. Field order is the order config.example.toml documents them.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewaySettings:
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    server: Literal["hypercorn", "uvicorn"] = "hypercorn"
+    access_log: bool = True
+    # In-process functions run one invocation at a time; this many more may wait (then: throttle).
+    max_queued_requests: int = 1000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FunctionConfig:
+    name: str = ""
+    handler: str
+    code_uri: Path = field(default=Path("."), metadata={"path": True})
+    runtime: str = "python3.11"
+    timeout: float = 3 * SECONDS
+    memory_size: int = 128
+    environment: Mapping[str, str] = field(default_factory=dict)
+    isolation: Literal["inprocess"] = "inprocess"
+    description: str = ""
+
+    @property
+    def arn_suffix(self) -> str:
+        return f"function:{self.name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpApiRoute:
+    route: str
+    function: str
+    payload_format_version: Literal["1.0", "2.0"] = "2.0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpApiConfig:
+    name: str = ""
+    listen: Address | None = None
+    stage: str = "$default"
+    routes: tuple[HttpApiRoute, ...] = ()
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
+    api_id: str = ""
+    # API Gateway gives up after 30 s (HV2-10) and answers 503.
+    integration_timeout: float = 30 * SECONDS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestRoute:
+    method: str
+    path: str
+    function: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestApiConfig:
+    name: str = ""
+    listen: Address | None = None
+    stage: str = "dev"
+    binary_media_types: tuple[str, ...] = ()
+    routes: tuple[RestRoute, ...] = ()
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
+    api_id: str = ""
+    # 29 s by default (REST-10); the answer is 504 "Endpoint request timed out".
+    integration_timeout: float = 29 * SECONDS
+    endpoint_type: Literal["REGIONAL", "EDGE"] = "REGIONAL"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixedResponse:
+    status: int = 404
+    content_type: str = "text/plain; charset=utf-8"
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueryCondition:
+    key: str | None = None
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlbRule:
+    priority: int
+    function: str | None = None
+    fixed_response: FixedResponse | None = None
+    # Conditions (all must match; each list matches if any of its values matches).
+    path: tuple[str, ...] = field(default=(), metadata={"one_or_many": True})
+    host: tuple[str, ...] = field(default=(), metadata={"one_or_many": True})
+    method: tuple[str, ...] = field(default=(), metadata={"one_or_many": True})
+    http_header: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    query_string: tuple[QueryCondition, ...] = ()
+    source_ip: tuple[str, ...] = field(default=(), metadata={"one_or_many": True})
+    # The target group attribute lambda.multi_value_headers.enabled (ALB-0).
+    multi_value_headers: bool = False
+    target_group: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlbConfig:
+    name: str = ""
+    listen: Address | None = None
+    rules: tuple[AlbRule, ...] = ()
+    default_action: FixedResponse | None = None
+    default_function: str | None = None
+    default_multi_value_headers: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FunctionUrlConfig:
+    function: str
+    listen: Address | None = None
+    auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
+    invoke_mode: Literal["BUFFERED"] = "BUFFERED"
+    url_id: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.function}-url"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayConfig:
+    """The whole configuration. ``base_dir`` is the directory relative paths are resolved in."""
+
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    functions: Mapping[str, FunctionConfig] = field(default_factory=dict)
+    http_apis: tuple[HttpApiConfig, ...] = ()
+    rest_apis: tuple[RestApiConfig, ...] = ()
+    albs: tuple[AlbConfig, ...] = ()
+    function_urls: tuple[FunctionUrlConfig, ...] = ()
+    source: str = field(default="", metadata={"internal": True})
+    base_dir: Path = field(default=Path("."), metadata={"internal": True})
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, source: str = "", base_dir: Path | None = None) -> GatewayConfig:
+        base = (base_dir or Path.cwd()).resolve()
+        conv = _Converter(file=source, base_dir=base)
+        config = conv.convert(data, cls, "")
+        config = dataclasses.replace(config, source=source, base_dir=base)
+        return _finish(config, file=source)
+
+    def fronts(self) -> list[tuple[str, Any]]:
+        """Every front as (kind, config), in the order they are listed in the file."""
+        out: list[tuple[str, Any]] = []
+        out += [("http_api", c) for c in self.http_apis]
+        out += [("rest_api", c) for c in self.rest_apis]
+        out += [("alb", c) for c in self.albs]
+        out += [("function_url", c) for c in self.function_urls]
+        return out
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    """Read and validate a TOML config file. Raises ConfigError naming the file, key and problem."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from exc
+    return GatewayConfig.from_mapping(data, source=str(path), base_dir=path.resolve().parent)
+
+
+# --------------------------------------------------------------------------------------------
+# The converter: mapping -> dataclass by type hints.
+
+
+class _Converter:
+    def __init__(self, *, file: str, base_dir: Path) -> None:
+        self.file = file
+        self.base_dir = base_dir
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(problem, key=key or "(top level)", file=self.file)
+
+    def convert(self, value: Any, tp: Any, key: str, meta: Mapping[str, Any] | None = None) -> Any:
+        meta = meta or {}
+        origin = typing.get_origin(tp)
+        if tp is Any:
+            return value
+        if origin in (Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if value is None:
+                return None
+            if len(args) == 1:
+                return self.convert(value, args[0], key, meta)
+            raise TypeError(f"unsupported union {tp}")
+        if origin is Literal:
+            choices = typing.get_args(tp)
+            if value not in choices:
+                raise self.fail(key, f"must be one of {', '.join(repr(c) for c in choices)}, not {value!r}")
+            return value
+        if tp is Address:
+            if not isinstance(value, str):
+                raise self.fail(key, f"must be a \"host:port\" string, not {_tname(value)}")
+            try:
+                return Address.parse(value)
+            except ValueError as exc:
+                raise self.fail(key, str(exc)) from None
+        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+            return self.dataclass(value, tp, key)
+        if tp is Path:
+            if not isinstance(value, str):
+                raise self.fail(key, f"must be a path string, not {_tname(value)}")
+            return (self.base_dir / value).resolve()
+        if origin is tuple:
+            (item_tp, _ellipsis) = typing.get_args(tp)
+            if meta.get("one_or_many") and isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list):
+                raise self.fail(key, f"must be a list, not {_tname(value)}")
+            return tuple(self.convert(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
+        if origin in (Mapping, dict) or tp is dict:
+            _k, val_tp = typing.get_args(tp)
+            if not isinstance(value, dict):
+                raise self.fail(key, f"must be a table, not {_tname(value)}")
+            return {str(k): self.convert(v, val_tp, f"{key}.{k}", meta) for k, v in value.items()}
+        if tp is bool:
+            if not isinstance(value, bool):
+                raise self.fail(key, f"must be true or false, not {_tname(value)}")
+            return value
+        if tp is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise self.fail(key, f"must be an integer, not {_tname(value)}")
+            return value
+        if tp is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise self.fail(key, f"must be a number, not {_tname(value)}")
+            return float(value)
+        if tp is str:
+            if not isinstance(value, str):
+                raise self.fail(key, f"must be a string, not {_tname(value)}")
+            return value
+        raise TypeError(f"unsupported config type {tp!r} at {key}")
+
+    def dataclass(self, value: Any, tp: type[Any], key: str) -> Any:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a table, not {_tname(value)}")
+        hints = typing.get_type_hints(tp)
+        fields = {f.name: f for f in dataclasses.fields(tp) if not f.metadata.get("internal")}
+        kwargs: dict[str, Any] = {}
+        for name, raw in value.items():
+            sub = f"{key}.{name}" if key else str(name)
+            if name not in fields:
+                known = ", ".join(sorted(fields))
+                raise self.fail(sub, f"unknown key (known keys here: {known})")
+            kwargs[name] = self.convert(raw, hints[name], sub, fields[name].metadata)
+        for name, f in fields.items():
+            missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            if missing and name not in kwargs:
+                raise self.fail(f"{key}.{name}" if key else name, "is required")
+        return tp(**kwargs)
+
+
+def _tname(value: Any) -> str:
+    return {
+        str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+        list: "a list", dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-checks and derived values, all at load time.
+
+_ROUTE_KEY = re.compile(r"^(?:\$default|(?:ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*)$")
+_METHODS = {"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+_HANDLER = re.compile(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+
+
+def derived_id(*parts: str, length: int) -> str:
+    """A stable lowercase-alphanumeric id (API ids, URL ids), so hosts do not change between runs."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    digest = int.from_bytes(hashlib.sha256("\0".join(parts).encode()).digest(), "big")
+    out = []
+    for _ in range(length):
+        digest, rem = divmod(digest, 36)
+        out.append(alphabet[rem])
+    return "".join(out)
+
+
+def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
+    def fail(key: str, problem: str) -> ConfigError:
+        return ConfigError(problem, key=key, file=file)
+
+    g = config.gateway
+    if not re.fullmatch(r"\d{12}", g.account_id):
+        raise fail("gateway.account_id", "must be 12 digits")
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", g.region):
+        raise fail("gateway.region", f"{g.region!r} is not a region name like us-east-1")
+    if g.max_queued_requests < 0:
+        raise fail("gateway.max_queued_requests", "must be 0 or more")
+
+    functions: dict[str, FunctionConfig] = {}
+    for name, fn in config.functions.items():
+        key = f"functions.{name}"
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+            raise fail(key, "function names are 1-64 letters, digits, '-' or '_'")
+        if not _HANDLER.match(fn.handler):
+            raise fail(f"{key}.handler", f"{fn.handler!r} is not module.attribute")
+        if not fn.code_uri.is_dir():
+            raise fail(f"{key}.code_uri", f"directory {str(fn.code_uri)!r} does not exist")
+        if not 1 <= fn.timeout <= 900:
+            raise fail(f"{key}.timeout", "must be between 1 and 900 seconds")
+        if not 128 <= fn.memory_size <= 10240:
+            raise fail(f"{key}.memory_size", "must be between 128 and 10240 MB")
+        if sum(len(k) + len(v) for k, v in fn.environment.items()) > 4096:
+            raise fail(f"{key}.environment", "variables are over Lambda's 4 KB total")
+        for var in fn.environment:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", var):
+                raise fail(f"{key}.environment.{var}", "is not a valid variable name")
+        functions[name] = dataclasses.replace(fn, name=name)
+
+    def check_function(key: str, name: str | None) -> None:
+        if name is not None and name not in functions:
+            known = ", ".join(sorted(functions)) or "none are configured"
+            raise fail(key, f"unknown function {name!r} (functions: {known})")
+
+    http_apis = []
+    for i, api in enumerate(config.http_apis):
+        key = f"http_apis[{i}]"
+        name = api.name or f"http-api-{i + 1}"
+        for j, route in enumerate(api.routes):
+            if not _ROUTE_KEY.match(route.route):
+                raise fail(f"{key}.routes[{j}].route", f"{route.route!r} is not a route key like 'GET /items/{{id}}' or '$default'")
+            check_function(f"{key}.routes[{j}].function", route.function)
+        if not 0.05 <= api.integration_timeout <= 30:
+            raise fail(f"{key}.integration_timeout", "must be between 0.05 and 30 seconds")
+        if api.stage != "$default" and not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", api.stage):
+            raise fail(f"{key}.stage", "must be '$default' or letters, digits, '-' and '_'")
+        api_id = api.api_id or derived_id("http_api", name, length=10)
+        http_apis.append(dataclasses.replace(api, name=name, api_id=api_id))
+
+    rest_apis = []
+    for i, api in enumerate(config.rest_apis):
+        key = f"rest_apis[{i}]"
+        name = api.name or f"rest-api-{i + 1}"
+        for j, route in enumerate(api.routes):
+            if route.method.upper() not in _METHODS:
+                raise fail(f"{key}.routes[{j}].method", f"{route.method!r} is not an HTTP method or ANY")
+            if not route.path.startswith("/"):
+                raise fail(f"{key}.routes[{j}].path", "must start with '/'")
+            check_function(f"{key}.routes[{j}].function", route.function)
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", api.stage):
+            raise fail(f"{key}.stage", "REST API stages are letters, digits, '-' and '_' (there is no $default)")
+        if not 0.05 <= api.integration_timeout <= 900:
+            raise fail(f"{key}.integration_timeout", "must be between 0.05 and 900 seconds")
+        api_id = api.api_id or derived_id("rest_api", name, length=10)
+        rest_apis.append(dataclasses.replace(api, name=name, api_id=api_id))
+
+    albs = []
+    for i, alb in enumerate(config.albs):
+        key = f"albs[{i}]"
+        name = alb.name or f"alb-{i + 1}"
+        seen: set[int] = set()
+        for j, rule in enumerate(alb.rules):
+            rkey = f"{key}.rules[{j}]"
+            if not 1 <= rule.priority <= 50000:
+                raise fail(f"{rkey}.priority", "must be between 1 and 50000")
+            if rule.priority in seen:
+                raise fail(f"{rkey}.priority", f"priority {rule.priority} is used by another rule")
+            seen.add(rule.priority)
+            if (rule.function is None) == (rule.fixed_response is None):
+                raise fail(rkey, "needs exactly one of 'function' or 'fixed_response'")
+            check_function(f"{rkey}.function", rule.function)
+        check_function(f"{key}.default_function", alb.default_function)
+        albs.append(dataclasses.replace(alb, name=name))
+
+    urls = []
+    for i, url in enumerate(config.function_urls):
+        check_function(f"function_urls[{i}].function", url.function)
+        url_id = url.url_id or derived_id("function_url", url.function, g.region, length=32)
+        urls.append(dataclasses.replace(url, url_id=url_id))
+
+    config = dataclasses.replace(
+        config, functions=functions, http_apis=tuple(http_apis), rest_apis=tuple(rest_apis),
+        albs=tuple(albs), function_urls=tuple(urls),
+    )
+    _check_addresses(config, fail)
+    return config
+
+
+def _check_addresses(config: GatewayConfig, fail: Callable[[str, str], ConfigError]) -> None:
+    names = {"http_api": "http_apis", "rest_api": "rest_apis", "alb": "albs", "function_url": "function_urls"}
+    counters: dict[str, int] = {}
+    used: dict[tuple[str, int], str] = {}
+    for kind, front in config.fronts():
+        index = counters.get(kind, 0)
+        counters[kind] = index + 1
+        key = f"{names[kind]}[{index}].listen"
+        if front.listen is None:
+            raise fail(key, "is required (host:port to serve this front on)")
+        addr = (front.listen.host, front.listen.port)
+        if addr[1] == 0:
+            continue
+        for (host, port), other in used.items():
+            wildcard = host in ("0.0.0.0", "::") or addr[0] in ("0.0.0.0", "::")
+            if port == addr[1] and (host == addr[0] or wildcard):
+                raise fail(key, f"{front.listen} is already used by {other}")
+        used[addr] = key.removesuffix(".listen")

@@ -1,0 +1,101 @@
+"""The gateway's single exception tree.
+
+::
+
+    GatewayError
+     ├── ConfigError              bad configuration; raised at start, never rendered
+     ├── RequestError             the client's request is refused before any invocation
+     │    ├── RouteNotFound       no route/resource/rule matches
+     │    ├── BadRequest          malformed request (bad escapes, bad framing)
+     │    └── RequestTooLarge     body over the front's or Lambda's limit
+     ├── InvokeError              invoking the function failed
+     │    ├── UnknownFunction     no such function (a wiring bug, since config is validated)
+     │    ├── Throttled           concurrency or queue limit reached (Lambda 429)
+     │    ├── EventTooLarge       the event is over Lambda's 6 MB request limit
+     │    ├── FunctionFailed      the function ran and returned a function error
+     │    ├── ResponseTooLarge    the function's payload is over the limit
+     │    ├── InvalidLambdaResponse  the payload does not fit the front's response format
+     │    └── IntegrationTimeout  the front stopped waiting (API Gateway's 29/30 s)
+     └── EdgeError                (CloudFront; a later issue)
+
+Seams map foreign errors (OSError, JSON, httpx) into this tree with ``raise ... from exc``;
+each front turns a ``GatewayError`` into AWS's answer in exactly one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.models import InvocationResult
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose."""
+
+
+class ConfigError(GatewayError):
+    """The configuration cannot be used. The message names the file, the dotted key and the problem."""
+
+    def __init__(self, problem: str, *, key: str = "", file: str = "") -> None:
+        self.problem = problem
+        self.key = key
+        self.file = file
+        where = ": ".join(part for part in (file, key) if part)
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+class RequestError(GatewayError):
+    """The request is refused before any invocation."""
+
+
+class RouteNotFound(RequestError):
+    """No route, resource or rule matches the request."""
+
+
+class BadRequest(RequestError):
+    """The request is malformed."""
+
+
+class RequestTooLarge(RequestError):
+    """The request body is over the front's limit."""
+
+
+class InvokeError(GatewayError):
+    """Invoking the function did not give a usable result."""
+
+
+class UnknownFunction(InvokeError):
+    """No function of that name is configured."""
+
+
+class Throttled(InvokeError):
+    """The function (or the gateway) is at its concurrency or queue limit."""
+
+
+class EventTooLarge(InvokeError):
+    """The event is over Lambda's synchronous request limit (6 MB, rule C-1)."""
+
+
+class FunctionFailed(InvokeError):
+    """The function returned a function error (rule C-2)."""
+
+    def __init__(self, result: InvocationResult) -> None:
+        self.result = result
+        super().__init__(f"function error {result.function_error}: {result.payload[:500]!r}")
+
+
+class ResponseTooLarge(InvokeError):
+    """The function's response is over the limit (6 MB Lambda; 1 MB ALB)."""
+
+
+class InvalidLambdaResponse(InvokeError):
+    """The function's result does not fit the front's response format. The message says why."""
+
+
+class IntegrationTimeout(InvokeError):
+    """The front stopped waiting for the function (API Gateway's integration timeout)."""
+
+
+class EdgeError(GatewayError):
+    """CloudFront distribution errors (later issue)."""

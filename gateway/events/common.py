@@ -1,0 +1,150 @@
+"""Pure helpers shared by the event formats. Rule ids refer to shared/reference/http-events.md."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+from urllib.parse import unquote, unquote_plus
+
+from gateway.errors import InvalidLambdaResponse
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_request_time(epoch_ms: int) -> str:
+    """``dd/MMM/yyyy:HH:mm:ss +0000`` in UTC with English month names (C-4)."""
+    t = time.gmtime(epoch_ms // 1000)
+    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+
+
+def split_query(raw: str) -> list[tuple[str, str]]:
+    """The query's ``key=value`` pairs exactly as sent (ALB-4). Empty pieces are skipped;
+    a piece without ``=`` is a key with an empty value."""
+    pairs = []
+    for piece in raw.split("&"):
+        if not piece:
+            continue
+        key, _, value = piece.partition("=")
+        pairs.append((key, value))
+    return pairs
+
+
+def decode_query(raw: str) -> list[tuple[str, str]]:
+    """Pairs percent-decoded with ``+`` as a space, as API Gateway decodes them (REST-4, HV2-4).
+    An invalid escape (``%zz``) is left as it is."""
+    return [(unquote_plus(k), unquote_plus(v)) for k, v in split_query(raw)]
+
+
+def decode_path(raw: str) -> str:
+    """Percent-decode a path as UTF-8, leaving invalid escapes alone (URL-5, HV2-5)."""
+    return unquote(raw, errors="replace")
+
+
+def latin1_to_text(value: str) -> str:
+    """Re-read a latin-1 decoded string (how ASGI hands us raw bytes) as UTF-8 where it is valid."""
+    raw = value.encode("latin-1", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return value
+
+
+def body_text(body: bytes) -> str:
+    """The body as a string for a text event; invalid UTF-8 is replaced as API Gateway mangles it (REST-9)."""
+    return body.decode("utf-8", errors="replace")
+
+
+def b64(body: bytes) -> str:
+    return base64.b64encode(body).decode("ascii")
+
+
+def media_type(content_type: str | None) -> str:
+    """``type/subtype`` of a Content-Type value, lowercased, without parameters."""
+    if not content_type:
+        return ""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+# HV2-9 / ALB-9: the content types AWS passes as text; everything else (and no type) is base64.
+_TEXT_TYPES = ("application/json", "application/javascript", "application/xml")
+
+
+def is_text_media_type(content_type: str | None) -> bool:
+    """True for ``text/*``, application/json, application/javascript and application/xml (HV2-9, ALB-9).
+
+    ``+json``/``+xml`` suffix types are unverified [INF]; we treat them as binary, as the
+    observed rule lists only the exact types."""
+    mt = media_type(content_type)
+    return mt.startswith("text/") or mt in _TEXT_TYPES
+
+
+def matches_media_types(content_type: str | None, patterns: tuple[str, ...]) -> bool:
+    """REST binaryMediaTypes matching: exact, ``type/*`` or ``*/*`` (REST-9)."""
+    mt = media_type(content_type)
+    if not mt:
+        return False
+    major = mt.split("/", 1)[0]
+    for pattern in patterns:
+        p = pattern.strip().lower()
+        if p in ("*/*", mt) or (p.endswith("/*") and p[:-2] == major):
+            return True
+    return False
+
+
+def is_header_safe(text: str) -> bool:
+    """False when a header name or value would break HTTP framing (CR, LF, NUL)."""
+    return not any(ch in text for ch in "\r\n\0")
+
+
+def parse_status_code(value: Any, *, where: str = "statusCode") -> int:
+    """An int, or a string of digits (REST-R2); anything else makes the response malformed."""
+    if isinstance(value, bool):
+        raise InvalidLambdaResponse(f"{where} must be an integer, got a boolean {value!r}")
+    if isinstance(value, int):
+        code = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        code = int(value.strip())
+    else:
+        raise InvalidLambdaResponse(f"{where} must be an integer or a string of digits, got {value!r}")
+    if not 100 <= code <= 599:
+        raise InvalidLambdaResponse(f"{where} {code} is not an HTTP status code (100-599)")
+    return code
+
+
+def header_value_text(value: Any, *, where: str) -> str:
+    """Stringify a scalar header value as API Gateway does (``true`` -> ``"true"``, REST-R3)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        text = json.dumps(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise InvalidLambdaResponse(f"{where} must be a string or a number, got {type(value).__name__}")
+    if not is_header_safe(text):
+        raise InvalidLambdaResponse(f"{where} contains CR, LF or NUL, which would break the HTTP response")
+    return text
+
+
+def check_header_name(name: str, *, where: str) -> str:
+    if not name or not is_header_safe(name) or any(ch in name for ch in " :\t"):
+        raise InvalidLambdaResponse(f"{where}: {name!r} is not a valid header name")
+    return name
+
+
+def b64decode_strict(text: str, *, where: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidLambdaResponse(f"{where} is not valid base64 although isBase64Encoded is true") from exc
+
+
+def load_payload(payload: bytes) -> Any:
+    """Parse the function's JSON payload; not JSON makes the response malformed."""
+    try:
+        return json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidLambdaResponse(f"the function's result is not valid JSON ({exc})") from exc
