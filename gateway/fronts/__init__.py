@@ -1,0 +1,28 @@
+"""The front doors. ``FRONTS`` maps a config section's kind to its front class (STYLE H11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.config import GatewayConfig
+from gateway.fronts.alb import AlbFront
+from gateway.fronts.base import BaseFront
+from gateway.fronts.function_url import FunctionUrlFront
+from gateway.fronts.http_api import HttpApiFront
+from gateway.fronts.rest_api import RestApiFront
+from gateway.functions import FunctionsService
+
+FRONTS: dict[str, Any] = {
+    "http_api": HttpApiFront,
+    "rest_api": RestApiFront,
+    "alb": AlbFront,
+    "function_url": FunctionUrlFront,
+}
+
+
+def build_fronts(config: GatewayConfig, functions: FunctionsService) -> list[tuple[Any, BaseFront]]:
+    """Every configured front as (its config section, the front), in file order."""
+    return [(cfg, FRONTS[kind](cfg, functions, config.gateway)) for kind, cfg in config.fronts()]
+
+
+__all__ = ["FRONTS", "BaseFront", "build_fronts"]

@@ -1,0 +1,182 @@
+"""The ASGI application: HTTP <-> HttpRequest/HttpResponse, body limits, one access-log line per request.
+
+It does not depend on the server: hypercorn, uvicorn or httpx's ASGITransport can all drive it.
+The front is picked by the port of the socket the request arrived on (``scope["server"]``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from gateway.config import GatewayConfig
+from gateway.errors import RequestTooLarge
+from gateway.fronts import BaseFront, build_fronts
+from gateway.functions import FunctionsService
+from gateway.models import HttpRequest, HttpResponse
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("gateway")
+access_log = logging.getLogger("gateway.access")
+
+
+class GatewayApp:
+    """Serves every front of one gateway. ``fronts`` maps listening ports to fronts."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        functions: FunctionsService,
+        fronts: list[tuple[Any, BaseFront]],
+        *,
+        access_log_enabled: bool = True,
+    ) -> None:
+        self.config = config
+        self.functions = functions
+        self.fronts = fronts
+        self.by_port: dict[int, BaseFront] = {
+            cfg.listen.port: front for cfg, front in fronts if cfg.listen is not None and cfg.listen.port
+        }
+        self.access_log_enabled = access_log_enabled
+
+    def bind(self, port: int, front: BaseFront) -> None:
+        """Record the port a front actually listens on (after binding port 0)."""
+        self.by_port[port] = front
+
+    def front_for(self, scope: Scope) -> BaseFront | None:
+        server = scope.get("server")
+        if server and server[1] in self.by_port:
+            return self.by_port[server[1]]
+        if len(self.fronts) == 1:
+            return self.fronts[0][1]
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.http(scope, receive, send)
+        elif kind == "lifespan":
+            await self.lifespan(receive, send)
+        elif kind == "websocket":
+            # None of these fronts pass WebSocket upgrades to Lambda (ALB-11: 400).
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        front = self.front_for(scope)
+        if front is None:
+            response = HttpResponse(status=404, body=b"no front listens here")
+            await _send(send, response)
+            return
+        try:
+            request = await read_request(scope, receive, front.max_body)
+        except RequestTooLarge as exc:
+            request = request_head(scope, b"")
+            response = front.render_error(exc, request, front.new_ctx())
+        else:
+            try:
+                response = await front.handle(request)
+            except Exception:  # a bug in the gateway must not take the server down
+                log.exception("%s %r: unexpected error for %s %s", front.kind, front.name, request.method, request.path)
+                response = HttpResponse(
+                    status=500, headers=(("Content-Type", "application/json"),),
+                    body=b'{"message":"Internal server error"}',
+                )
+        await _send(send, response)
+        if self.access_log_enabled:
+            _log_access(front, request, response, started)
+
+
+def request_head(scope: Scope, body: bytes) -> HttpRequest:
+    """Our request from an ASGI scope. Header names keep the case the server gives (REST-2)."""
+    raw_path = scope.get("raw_path")
+    if raw_path is None:
+        from urllib.parse import quote
+
+        path = quote(scope.get("path", "/"), safe="/%!$&'()*+,;=:@~")
+    else:
+        path = raw_path.decode("latin-1")
+    headers = []
+    for name, value in scope["headers"]:
+        try:
+            text = value.decode()
+        except UnicodeDecodeError:
+            text = value.decode("latin-1")
+        headers.append((name.decode("latin-1"), text))
+    client = scope.get("client") or ("127.0.0.1", 0)
+    server = scope.get("server") or ("127.0.0.1", 80)
+    return HttpRequest(
+        method=scope["method"],
+        path=path,
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=tuple(headers),
+        body=body,
+        client_ip=client[0],
+        client_port=client[1],
+        scheme=scope.get("scheme", "http"),
+        server_host=server[0],
+        server_port=server[1] or 80,
+        http_version=scope.get("http_version", "1.1"),
+    )
+
+
+async def read_request(scope: Scope, receive: Receive, limit: int) -> HttpRequest:
+    """Read the whole body (the fronts are BUFFERED), refusing more than ``limit`` bytes."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length" and value.isdigit() and int(value) > limit:
+            raise RequestTooLarge(f"Content-Length {int(value)} is over the front's {limit} bytes")
+    chunks = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(f"the body is over the front's {limit} bytes")
+        if chunk:
+            chunks.append(chunk)
+        more = message.get("more_body", False)
+    return request_head(scope, b"".join(chunks))
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = [(name.encode("latin-1"), value.encode()) for name, value in response.headers]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _log_access(front: BaseFront, request: HttpRequest, response: HttpResponse, started: float) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    target = request.path + (f"?{request.query_string}" if request.query_string else "")
+    ms = (time.perf_counter() - started) * 1000
+    access_log.info(
+        '%s %s "%s %s HTTP/%s" %d %d %.1fms',
+        front.name, request.client_ip, request.method, target, request.http_version,
+        response.status, len(response.body), ms,
+    )
+
+
+def create_app(config: GatewayConfig, functions: FunctionsService | None = None) -> GatewayApp:
+    """The ASGI app for a config. Tests drive it with ``httpx.ASGITransport(app=create_app(cfg))``."""
+    service = functions or FunctionsService(config.functions, config.gateway)
+    return GatewayApp(config, service, build_fronts(config, service), access_log_enabled=config.gateway.access_log)

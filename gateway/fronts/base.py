@@ -1,0 +1,116 @@
+"""What every front door shares: invoke a function with the front's waiting rules, map errors once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from gateway.errors import (
+    FunctionFailed,
+    GatewayError,
+    IntegrationTimeout,
+    InvalidLambdaResponse,
+    ResponseTooLarge,
+)
+from gateway.functions import FunctionsService
+from gateway.ids import new_context
+from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, InvocationResult
+
+log = logging.getLogger("gateway")
+
+
+def json_error(status: int, message: str, headers: Headers = (), error_type: str | None = None) -> HttpResponse:
+    """API Gateway's JSON error answer ``{"message": ...}`` with its content type."""
+    extra: Headers = (("x-amzn-ErrorType", error_type),) if error_type else ()
+    return HttpResponse(
+        status=status,
+        headers=(("Content-Type", "application/json"), *extra, *headers),
+        body=json.dumps({"message": message}, separators=(",", ":")).encode(),
+    )
+
+
+class BaseFront:
+    """A front door. Subclasses implement ``route_and_call`` and ``render_error``."""
+
+    kind = "front"
+    #: the largest request body this front accepts; larger gets the front's 413.
+    max_body = 10 * 1024 * 1024
+
+    def __init__(
+        self,
+        name: str,
+        functions: FunctionsService,
+        *,
+        new_ctx: Callable[[], InvocationContext] = new_context,
+    ) -> None:
+        self.name = name
+        self.functions = functions
+        self.new_ctx = new_ctx
+
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        ctx = self.new_ctx()
+        try:
+            return await self.route_and_call(request, ctx)
+        except GatewayError as exc:
+            self.explain(exc, request)
+            return self.render_error(exc, request, ctx)
+
+    async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
+        raise NotImplementedError
+
+    def render_error(self, exc: GatewayError, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
+        raise NotImplementedError
+
+    def describe(self) -> list[str]:
+        return []
+
+    async def invoke(
+        self,
+        function: str,
+        event: dict[str, Any],
+        ctx: InvocationContext,
+        *,
+        wait: float | None = None,
+        request_id: str | None = None,
+    ) -> InvocationResult:
+        """Invoke synchronously (C-1); ``wait`` is the front's own integration timeout."""
+        payload = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+        call = self.functions.invoke(function, payload, request_id=request_id, trace_id=ctx.trace_id)
+        if wait is None:
+            result = await call
+        else:
+            try:
+                result = await asyncio.wait_for(call, wait)
+            except TimeoutError:
+                raise IntegrationTimeout(
+                    f"{function} did not answer within the integration timeout of {wait:g} s"
+                ) from None
+        if result.function_error:
+            raise FunctionFailed(result)
+        return result
+
+    def explain(self, exc: GatewayError, request: HttpRequest) -> None:
+        """AWS answers with an opaque error; we say why in the log."""
+        where = f"{self.kind} {self.name!r}: {request.method} {request.path}"
+        if isinstance(exc, FunctionFailed):
+            err = _error_summary(exc.result.payload)
+            log.warning("%s -> function error (%s): %s", where, exc.result.function_error, err)
+        elif isinstance(exc, InvalidLambdaResponse):
+            log.warning("%s -> malformed Lambda response: %s", where, exc)
+        elif isinstance(exc, ResponseTooLarge | IntegrationTimeout):
+            log.warning("%s -> %s", where, exc)
+        else:
+            log.info("%s -> %s: %s", where, type(exc).__name__, exc)
+
+
+def _error_summary(payload: bytes) -> str:
+    try:
+        doc = json.loads(payload)
+    except ValueError:
+        return payload[:300].decode("utf-8", "replace")
+    if isinstance(doc, dict):
+        return f"{doc.get('errorType', '?')}: {doc.get('errorMessage', '')}"
+    return str(doc)[:300]

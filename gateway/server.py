@@ -1,0 +1,141 @@
+"""Binding every listen address and running the ASGI app. The only module that imports a server.
+
+Sockets are bound here, before the server starts, so that a port in use is a config error
+(exit 2, one line) and port 0 gets a real port that the start-up table can show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.app import GatewayApp
+from gateway.config import Address
+from gateway.errors import ConfigError
+
+log = logging.getLogger("gateway")
+
+SERVERS = ("hypercorn", "uvicorn")
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A bound listening socket and the front it serves."""
+
+    sock: socket.socket
+    address: Address
+    key: str
+
+
+def bind(address: Address, key: str, *, file: str = "") -> socket.socket:
+    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((address.host, address.port))
+    except OSError as exc:
+        sock.close()
+        problem = "port in use" if exc.errno == 98 else exc.strerror
+        raise ConfigError(f"cannot listen on {address}: {problem}", key=key, file=file) from exc
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def bind_all(app: GatewayApp) -> list[Bound]:
+    """Bind every front's listen address; on failure close what was bound and raise ConfigError."""
+    bound: list[Bound] = []
+    counters: dict[str, int] = {}
+    sections = {"http_api": "http_apis", "rest_api": "rest_apis", "alb": "albs", "function_url": "function_urls"}
+    try:
+        for cfg, front in app.fronts:
+            index = counters.get(front.kind, 0)
+            counters[front.kind] = index + 1
+            key = f"{sections.get(front.kind, front.kind)}[{index}].listen"
+            sock = bind(cfg.listen, key, file=app.config.source)
+            host, port = sock.getsockname()[:2]
+            app.bind(port, front)
+            bound.append(Bound(sock, Address(host, port), key))
+    except ConfigError:
+        for b in bound:
+            b.sock.close()
+        raise
+    return bound
+
+
+async def serve(
+    app: GatewayApp,
+    bound: list[Bound],
+    *,
+    server: str = "hypercorn",
+    shutdown: asyncio.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve until ``shutdown`` is set (or SIGINT/SIGTERM when it is None)."""
+    stop = shutdown or asyncio.Event()
+    if shutdown is None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # not the main thread
+                pass
+    runner = _hypercorn if server == "hypercorn" else _uvicorn
+    try:
+        await runner(app, bound, stop, on_ready)
+    finally:
+        await app.functions.aclose()
+
+
+async def _hypercorn(
+    app: GatewayApp, bound: list[Bound], stop: asyncio.Event, on_ready: Callable[[], None] | None
+) -> None:
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"fd://{b.sock.fileno()}" for b in bound]
+    config.h11_pass_raw_headers = True  # REST events keep the client's header case (REST-2)
+    config.include_server_header = False
+    config.include_date_header = True
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.keep_alive_timeout = 75
+    config.graceful_timeout = 2
+    if on_ready:
+        asyncio.get_running_loop().call_soon(on_ready)
+    await hypercorn_serve(app, config, shutdown_trigger=stop.wait, mode="asgi")  # type: ignore[arg-type]
+
+
+async def _uvicorn(
+    app: GatewayApp, bound: list[Bound], stop: asyncio.Event, on_ready: Callable[[], None] | None
+) -> None:
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise ConfigError("the uvicorn server needs the 'fast' extra: pip install 'lambda-gateway[fast]'",
+                          key="gateway.server") from exc
+
+    config = uvicorn.Config(
+        app, lifespan="off", access_log=False, server_header=False, date_header=True, log_config=None,
+        timeout_keep_alive=75, timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[b.sock for b in bound]))
+    if on_ready:
+        asyncio.get_running_loop().call_soon(on_ready)
+    waiter = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    await task
+    waiter.cancel()
+
+
+def addresses(bound: list[Bound]) -> dict[str, Any]:
+    return {b.key: b.address for b in bound}
