@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--server", choices=("hypercorn", "uvicorn"), default=_UNSET,
                        help="the ASGI server (default: [gateway] server, hypercorn)")
     serve.add_argument("--host", default=_UNSET,
-                       help="listen on this IP for every front, keeping each front's port (e.g. 0.0.0.0 in a container)")
+                       help="listen on this IP for every front, keeping each front's port (0.0.0.0 in a container)")
     serve.add_argument("--no-access-log", action="store_true", default=_UNSET, help="no access-log lines")
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     args = parser.parse_args(argv)

@@ -383,7 +383,8 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
         name = api.name or f"http-api-{i + 1}"
         for j, route in enumerate(api.routes):
             if not _ROUTE_KEY.match(route.route):
-                raise fail(f"{key}.routes[{j}].route", f"{route.route!r} is not a route key like 'GET /items/{{id}}' or '$default'")
+                raise fail(f"{key}.routes[{j}].route",
+                           f"{route.route!r} is not a route key like 'GET /items/{{id}}' or '$default'")
             check_function(f"{key}.routes[{j}].function", route.function)
         if not 0.05 <= api.integration_timeout <= 30:
             raise fail(f"{key}.integration_timeout", "must be between 0.05 and 30 seconds")

@@ -88,9 +88,8 @@ class AlbFront(BaseFront):
     def describe(self) -> list[str]:
         lines = []
         for rule in sorted(self.cfg.rules, key=lambda r: r.priority):
-            cond = " ".join(
-                f"{k}={','.join(v)}" for k, v in (("path", rule.path), ("host", rule.host), ("method", rule.method)) if v
-            )
+            conditions = (("path", rule.path), ("host", rule.host), ("method", rule.method))
+            cond = " ".join(f"{k}={','.join(v)}" for k, v in conditions if v)
             target = rule.function or f"fixed {rule.fixed_response.status if rule.fixed_response else ''}"
             lines.append(f"#{rule.priority} {cond or '*'} -> {target}")
         lines.append(f"default -> {self.cfg.default_function or 'fixed 404'}")

@@ -44,8 +44,8 @@ class FunctionUrlFront(BaseFront):
             # URL-10 / D-URL-CFG give the status; the body is Lambda's TooManyRequestsException [INF].
             return _plain(429, b'{"Message":"Rate Exceeded."}', extra, "application/json")
         if isinstance(exc, RequestTooLarge | EventTooLarge):
-            return _plain(413, b'{"Message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}',
-                          extra, "application/json")  # [INF] body text
+            body = b'{"Message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}'
+            return _plain(413, body, extra, "application/json")  # [INF] body text
         if isinstance(exc, BadRequest):
             return _plain(400, b"Bad Request", extra)  # [INF]
         return _plain(502, b"Internal Server Error", extra)
