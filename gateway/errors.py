@@ -15,6 +15,7 @@
      │    ├── FunctionFailed      the function ran and returned a function error
      │    ├── ResponseTooLarge    the function's payload is over the limit
      │    ├── InvalidLambdaResponse  the payload does not fit the front's response format
+     │    │    └── BodyDecodeError   isBase64Encoded true with a body that is not base64
      │    └── IntegrationTimeout  the front stopped waiting (API Gateway's 29/30 s)
      └── EdgeError                (CloudFront; a later issue)
 
@@ -91,6 +92,10 @@ class ResponseTooLarge(InvokeError):
 
 class InvalidLambdaResponse(InvokeError):
     """The function's result does not fit the front's response format. The message says why."""
+
+
+class BodyDecodeError(InvalidLambdaResponse):
+    """``isBase64Encoded`` is true but the body is not base64 (REST answers 500 for it, D-GWRESP)."""
 
 
 class IntegrationTimeout(InvokeError):

@@ -9,7 +9,7 @@ import time
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
-from gateway.errors import InvalidLambdaResponse
+from gateway.errors import BodyDecodeError, InvalidLambdaResponse
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -139,7 +139,7 @@ def b64decode_strict(text: str, *, where: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidLambdaResponse(f"{where} is not valid base64 although isBase64Encoded is true") from exc
+        raise BodyDecodeError(f"{where} is not valid base64 although isBase64Encoded is true") from exc
 
 
 def load_payload(payload: bytes) -> Any:

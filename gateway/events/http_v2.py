@@ -321,8 +321,7 @@ def response_cookies(raw: Any) -> list[str]:
     """HV2-R1 / URL-R2: ``cookies`` is a list of strings, one Set-Cookie header each."""
     if not isinstance(raw, list):
         raise InvalidLambdaResponse(
-            f'"cookies" must be a JSON array of strings, one per Set-Cookie header (HV2-R1), '
-            f"got {type(raw).__name__}"
+            f'"cookies" must be a JSON array of strings, one per Set-Cookie header (HV2-R1), got {type(raw).__name__}'
         )
     for index, cookie in enumerate(raw):
         if not isinstance(cookie, str):

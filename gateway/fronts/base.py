@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -22,13 +23,19 @@ from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext
 log = logging.getLogger("gateway")
 
 
-def json_error(status: int, message: str, headers: Headers = (), error_type: str | None = None) -> HttpResponse:
-    """API Gateway's JSON error answer ``{"message": ...}`` with its content type."""
+def json_error(
+    status: int, message: str, headers: Headers = (), error_type: str | None = None, *, spaced: bool = False
+) -> HttpResponse:
+    """API Gateway's JSON error answer with its content type.
+
+    Gateway responses are compact (``{"message":"Not Found"}``); REST's integration failures are
+    written with a space (``{"message": "Internal server error"}``, D-L-APIGW)."""
     extra: Headers = (("x-amzn-ErrorType", error_type),) if error_type else ()
+    separators = (", ", ": ") if spaced else (",", ":")
     return HttpResponse(
         status=status,
         headers=(("Content-Type", "application/json"), *extra, *headers),
-        body=json.dumps({"message": message}, separators=(",", ":")).encode(),
+        body=json.dumps({"message": message}, separators=separators).encode(),
     )
 
 
@@ -52,6 +59,10 @@ class BaseFront:
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         ctx = self.new_ctx()
+        client_trace = request.header("x-amzn-trace-id")
+        if client_trace and client_trace.startswith("Root="):
+            # X-Ray continues a trace the caller started instead of starting a new one.
+            ctx = dataclasses.replace(ctx, trace_id=client_trace)
         try:
             return await self.route_and_call(request, ctx)
         except GatewayError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.config import GatewaySettings, RestApiConfig
 from gateway.errors import (
     BadRequest,
+    BodyDecodeError,
     EventTooLarge,
     FunctionFailed,
     GatewayError,
@@ -41,7 +42,7 @@ class RestApiFront(BaseFront):
         self.prefix = f"/{cfg.stage}"
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
-        path = request.path
+        path = "/" + request.path.lstrip("/")
         # REST-7: the URL starts with the stage; REST-5: a "//" right after it collapses.
         if not (path == self.prefix or path.startswith(self.prefix + "/")):
             raise RouteNotFound(f"the path does not start with the stage /{self.cfg.stage}")
@@ -60,18 +61,21 @@ class RestApiFront(BaseFront):
         extra = self.fmt.service_headers(ctx)
         if isinstance(exc, RouteNotFound):
             return json_error(403, "Missing Authentication Token", extra, "MissingAuthenticationTokenException")
+        if isinstance(exc, BodyDecodeError):
+            # API_CONFIGURATION_ERROR (D-GWRESP, REST-R5).
+            return json_error(500, "Internal server error", extra, "InternalServerErrorException", spaced=True)
         if isinstance(exc, FunctionFailed | InvalidLambdaResponse | ResponseTooLarge):
-            return json_error(502, "Internal server error", extra, "InternalServerErrorException")
+            return json_error(502, "Internal server error", extra, "InternalServerErrorException", spaced=True)
         if isinstance(exc, IntegrationTimeout):
-            return json_error(504, "Endpoint request timed out", extra, "InternalServerErrorException")
+            return json_error(504, "Endpoint request timed out", extra, "InternalServerErrorException", spaced=True)
         if isinstance(exc, RequestTooLarge):
             return json_error(413, "Request Too Long", extra, "RequestTooLargeException")  # [INF] body text
         if isinstance(exc, BadRequest):
             return json_error(400, "Bad Request", extra, "BadRequestException")  # [INF]
         if isinstance(exc, Throttled | EventTooLarge):
             # "If the Lambda API rejects the invocation request, API Gateway returns a 500" (D-L-APIGW).
-            return json_error(500, "Internal server error", extra, "InternalServerErrorException")
-        return json_error(500, "Internal server error", extra, "InternalServerErrorException")
+            return json_error(500, "Internal server error", extra, "InternalServerErrorException", spaced=True)
+        return json_error(500, "Internal server error", extra, "InternalServerErrorException", spaced=True)
 
     def describe(self) -> list[str]:
         return [f"{r.method.upper()} /{self.cfg.stage}{r.path if r.path != '/' else '/'} -> {r.function}"

@@ -1,0 +1,28 @@
+"""Invokers: how a function's environments run. One module per isolation kind (STYLE H11).
+
+``INVOKERS`` maps a function's ``isolation`` config string to a factory with the signature of
+``InvokerFactory``; the functions service builds one invoker per function. Adding process
+environments (a later issue) is one module plus one line here.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from gateway.config import FunctionConfig, GatewaySettings
+from gateway.functions.invokers.inprocess import InProcessInvoker
+from gateway.functions.logs import LogSink
+from gateway.types import Invoker
+
+
+class InvokerFactory(Protocol):
+    """Builds the invoker for one function. Must not start threads or processes (that is lazy)."""
+
+    def __call__(self, function: FunctionConfig, settings: GatewaySettings, *, log: LogSink) -> Invoker: ...
+
+
+INVOKERS: dict[str, InvokerFactory] = {
+    "inprocess": InProcessInvoker,
+}
+
+__all__ = ["INVOKERS", "InProcessInvoker", "InvokerFactory"]

@@ -1,0 +1,125 @@
+"""What in-process environments share with each other and with the gateway: one interpreter.
+
+``os.environ`` (``ENVIRON`` switches it between environments), ``sys.modules`` and
+``sys.path`` (``prepare_import`` gives each INIT a fresh import of the function's code), and
+the process's memory (``max_memory_used_mb``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import sys
+import sysconfig
+import threading
+import time
+from pathlib import Path
+
+from gateway.config import FunctionConfig
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not POSIX
+    resource = None  # type: ignore[assignment]
+
+
+class SharedEnviron:
+    """``os.environ`` is process-wide, so it holds the variables of the environment that ran last.
+
+    An environment's variables are applied when it runs after another one (its INIT included)
+    and restored to the gateway's values when it ends; while one environment keeps running,
+    changes its handler makes to ``os.environ`` persist, as they do on Lambda. Concurrent
+    invocations of different in-process functions see each other's variables. A ``TZ`` change
+    (``:UTC`` by default, as on Lambda) re-reads the time zone for the whole process.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: object | None = None
+        self._saved: dict[str, str | None] = {}
+
+    def activate(self, owner: object, variables: dict[str, str], trace_id: str | None) -> None:
+        """Make ``variables`` current for ``owner`` and set ``_X_AMZN_TRACE_ID`` for this invocation."""
+        with self._lock:
+            if self._owner is not owner:
+                self._restore()
+                self._saved = {name: os.environ.get(name) for name in (*variables, "_X_AMZN_TRACE_ID")}
+                zone = os.environ.get("TZ")
+                os.environ.update(variables)
+                self._owner = owner
+                if os.environ.get("TZ") != zone:
+                    time.tzset()
+            # Set per invocation, removed when there is none (awslambdaric update_xray_env_variable).
+            if trace_id is not None:
+                os.environ["_X_AMZN_TRACE_ID"] = trace_id
+            elif "_X_AMZN_TRACE_ID" in os.environ:
+                del os.environ["_X_AMZN_TRACE_ID"]
+
+    def release(self, owner: object) -> None:
+        """Give the gateway its own values back if ``owner`` holds ``os.environ``."""
+        with self._lock:
+            if self._owner is owner:
+                self._restore()
+
+    def _restore(self) -> None:
+        zone = os.environ.get("TZ")
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved = {}
+        self._owner = None
+        if os.environ.get("TZ") != zone:
+            time.tzset()
+
+
+ENVIRON = SharedEnviron()
+
+
+def _protected_paths() -> tuple[str, ...]:
+    """Where modules never belong to a function: the interpreter, site-packages, the gateway itself."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        paths.add(sysconfig.get_paths()[key])
+    gateway_dir = Path(__file__).resolve().parents[2]
+    paths.update({str(gateway_dir), str(gateway_dir.parent / "edge")})
+    return tuple(os.path.join(path, "") for path in paths)
+
+
+_PROTECTED = _protected_paths()
+_OWN_PACKAGES = ("gateway", "edge")
+
+
+def prepare_import(function: FunctionConfig) -> None:
+    """Make the next import of the handler module a fresh one, from ``code_uri``, as a new INIT.
+
+    Removes from ``sys.modules`` the handler's top-level package and every module loaded from
+    ``code_uri`` (never the standard library, site-packages or the gateway's own modules), puts
+    ``code_uri`` first on ``sys.path`` (it stays there: handlers import lazily) and drops the
+    import system's directory caches so files written a moment ago are seen.
+    """
+    root = str(function.code_uri)
+    prefix = os.path.join(root, "")
+    top = function.handler.rsplit(".", 1)[0].split(".")[0]
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in _OWN_PACKAGES:
+            continue
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and file.startswith(_PROTECTED):
+            continue
+        if name == top or name.startswith(top + ".") or (isinstance(file, str) and file.startswith(prefix)):
+            del sys.modules[name]
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    importlib.invalidate_caches()
+
+
+def max_memory_used_mb() -> int:
+    """Peak resident memory of the whole process, in MB, rounded up (``ru_maxrss``)."""
+    if resource is None:  # pragma: no cover
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return math.ceil(peak / (1024 * 1024 if sys.platform == "darwin" else 1024))
