@@ -165,6 +165,7 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     small_key, large_key = list(sizes)
     runs: dict[tuple[str, str], list[Run]] = {key: [] for key in targets}
     ratios: dict[str, list[float]] = {api: [] for api in apis}
+    cpu_ratios: dict[str, list[float]] = {api: [] for api in apis}
     for rnd in range(args.rounds):
         for index, api in enumerate(apis):
             pair = [(api, small_key), (api, large_key)]
@@ -178,20 +179,25 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
                 runs[key].append(run)
                 harness.progress(f"round {rnd + 1}/{args.rounds}  {run.line()}")
             ratios[api].append(got[large_key].rps / got[small_key].rps)
+            small_cpu, large_cpu = got[small_key].cpu_us_per_request, got[large_key].cpu_us_per_request
+            if small_cpu and large_cpu:
+                cpu_ratios[api].append(small_cpu / large_cpu)
 
     print()
-    print(report(args.server, args.routes, apis, runs, ratios, small_key, large_key))
+    print(report(args.server, args.routes, apis, runs, ratios, cpu_ratios, small_key, large_key))
     return 0
 
 
 def report(server: str, count: int, apis: list[str], runs: dict[tuple[str, str], list[Run]],
-           ratios: dict[str, list[float]], small_key: str, large_key: str) -> str:
+           ratios: dict[str, list[float]], cpu_ratios: dict[str, list[float]], small_key: str,
+           large_key: str) -> str:
     header = ["api", "routes", "req/s", "p50 ms", "p99 ms", f"{count}/1", "(min-max)", "target",
-              "server CPU", "wrk CPU", "errors"]
+              "CPU us/req", "by CPU", "server CPU", "wrk CPU", "errors"]
     rows = []
     verdicts = []
     for api in apis:
         ratio = harness.median(ratios[api])
+        by_cpu = f"{harness.median(cpu_ratios[api]):.2f}" if cpu_ratios[api] else "-"
         for size in (small_key, large_key):
             these = runs[(api, size)]
             big = size == large_key
@@ -203,16 +209,25 @@ def report(server: str, count: int, apis: list[str], runs: dict[tuple[str, str],
                 f"{ratio:.2f}" if big else "",
                 f"{min(ratios[api]):.2f}-{max(ratios[api]):.2f}" if big else "",
                 f">= {TARGET_RATIO:.2f}" if big else "",
+                harness.num(harness.median_or_none([r.cpu_us_per_request for r in these])),
+                by_cpu if big else "",
                 harness.pct(harness.median_or_none([r.server_cpu for r in these])),
                 harness.pct(harness.median_or_none([r.wrk_cpu for r in these])),
                 str(sum(r.socket_errors + r.non_2xx for r in these)),
             ])
         met = "met" if ratio >= TARGET_RATIO else "NOT met"
-        verdicts.append(f"target {api.upper()} API {count}/1 >= {TARGET_RATIO:.2f}: {met} ({ratio:.2f})")
-    lines = [f"server {server}: medians over {len(next(iter(ratios.values())))} rounds; "
-             f"{count}/1 = median of per-pair ratios", "", harness.table(header, rows), "", *verdicts]
+        verdicts.append(f"target {api.upper()} API {count}/1 >= {TARGET_RATIO:.2f}: {met} ({ratio:.2f}; "
+                        f"by CPU {by_cpu})")
+    rounds = len(next(iter(ratios.values())))
+    lines = [f"server {server}: medians over {rounds} rounds; {count}/1 = median of per-pair req/s ratios; "
+             "by CPU = the same with the server's CPU time per request (small/large)", "",
+             harness.table(header, rows), "", *verdicts]
     if any(r.socket_errors or r.non_2xx for these in runs.values() for r in these):
         lines.append("WARNING: some runs had socket errors or non-2xx answers; their figures are suspect")
+    busy = [r.server_cpu for these in runs.values() for r in these if r.server_cpu is not None]
+    if busy and harness.median(busy) < 85:
+        lines.append(f"WARNING: the servers got only {harness.median(busy):.0f}% of a core (median): other "
+                     "processes compete for the CPUs; req/s ratios are noisy, the 'by CPU' ratios less so")
     return "\n".join(lines)
 
 

@@ -137,6 +137,7 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     bare_runs: list[Run] = []
     front_runs: dict[str, list[Run]] = {f: [] for f in fronts}
     ratios: dict[str, list[float]] = {f: [] for f in fronts}
+    cpu_ratios: dict[str, list[float]] = {f: [] for f in fronts}
     for rnd in range(args.rounds):
         for index, front in enumerate(fronts):
             pair = [bare_target, targets[front]]
@@ -150,18 +151,21 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
             bare_runs.append(got[bare_target.name])
             front_runs[front].append(got[front])
             ratios[front].append(got[front].rps / got[bare_target.name].rps)
+            bare_cpu, front_cpu = got[bare_target.name].cpu_us_per_request, got[front].cpu_us_per_request
+            if bare_cpu and front_cpu:
+                cpu_ratios[front].append(bare_cpu / front_cpu)
 
     print()
-    print(report(args.server, bare_runs, front_runs, ratios))
+    print(report(args.server, bare_runs, front_runs, ratios, cpu_ratios))
     return 0
 
 
 def report(server: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
-           ratios: dict[str, list[float]]) -> str:
+           ratios: dict[str, list[float]], cpu_ratios: dict[str, list[float]]) -> str:
     header = ["target", "req/s", "p50 ms", "p99 ms", "gateway/bare", "(min-max)", "target",
-              "server CPU", "wrk CPU", "errors"]
+              "CPU us/req", "by CPU", "server CPU", "wrk CPU", "errors"]
 
-    def row(name: str, runs: list[Run], ratio: str, spread: str, goal: str) -> list[str]:
+    def row(name: str, runs: list[Run], ratio: str, spread: str, goal: str, by_cpu: str) -> list[str]:
         errors = sum(r.socket_errors + r.non_2xx for r in runs)
         return [
             name,
@@ -169,12 +173,14 @@ def report(server: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
             f"{harness.median([r.p50_ms for r in runs]):.2f}",
             f"{harness.median([r.p99_ms for r in runs]):.2f}",
             ratio, spread, goal,
+            harness.num(harness.median_or_none([r.cpu_us_per_request for r in runs])),
+            by_cpu,
             harness.pct(harness.median_or_none([r.server_cpu for r in runs])),
             harness.pct(harness.median_or_none([r.wrk_cpu for r in runs])),
             str(errors),
         ]
 
-    rows = [row("bare starlette", bare_runs, "1.00", "", "")]
+    rows = [row("bare starlette", bare_runs, "1.00", "", "", "1.00")]
     verdicts = []
     for front, runs in front_runs.items():
         ratio = harness.median(ratios[front])
@@ -184,13 +190,20 @@ def report(server: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
             met = "met" if ratio >= TARGETS[front] else "NOT met"
             scope = "" if server == "hypercorn" else " (the issue sets it for hypercorn)"
             verdicts.append(f"target {front} gateway/bare {goal}{scope}: {met} ({ratio:.2f})")
+        by_cpu = f"{harness.median(cpu_ratios[front]):.2f}" if cpu_ratios[front] else "-"
         rows.append(row(f"gateway {front}", runs, f"{ratio:.2f}",
-                        f"{min(ratios[front]):.2f}-{max(ratios[front]):.2f}", goal))
-    lines = [f"server {server}: medians over {len(next(iter(ratios.values())))} rounds "
-             f"(bare: all {len(bare_runs)} bare runs); gateway/bare = median of per-pair ratios", "",
+                        f"{min(ratios[front]):.2f}-{max(ratios[front]):.2f}", goal, by_cpu))
+    rounds = len(next(iter(ratios.values())))
+    lines = [f"server {server}: medians over {rounds} rounds (bare: all {len(bare_runs)} bare runs); "
+             "gateway/bare = median of per-pair req/s ratios; by CPU = the same with the server's "
+             "CPU time per request (bare/gateway)", "",
              harness.table(header, rows), "", *verdicts]
     if any(r.socket_errors or r.non_2xx for runs in [bare_runs, *front_runs.values()] for r in runs):
         lines.append("WARNING: some runs had socket errors or non-2xx answers; their figures are suspect")
+    busy = [r.server_cpu for runs in [bare_runs, *front_runs.values()] for r in runs if r.server_cpu is not None]
+    if busy and harness.median(busy) < 85:
+        lines.append(f"WARNING: the servers got only {harness.median(busy):.0f}% of a core (median): other "
+                     "processes compete for the CPUs; req/s ratios are noisy, the 'by CPU' ratios less so")
     return "\n".join(lines)
 
 

@@ -21,6 +21,13 @@ from pathlib import Path
 from typing import Any, Literal, Union
 
 from gateway.errors import ConfigError
+from gateway.routing import (
+    validate_alb_rule,
+    validate_http_route_key,
+    validate_http_routes,
+    validate_rest_path,
+    validate_rest_routes,
+)
 
 SECONDS = 1.0
 
@@ -385,7 +392,13 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
             if not _ROUTE_KEY.match(route.route):
                 raise fail(f"{key}.routes[{j}].route",
                            f"{route.route!r} is not a route key like 'GET /items/{{id}}' or '$default'")
+            problem = validate_http_route_key(route.route)
+            if problem:
+                raise fail(f"{key}.routes[{j}].route", problem)
             check_function(f"{key}.routes[{j}].function", route.function)
+        problem = validate_http_routes(api.routes)
+        if problem:
+            raise fail(f"{key}.routes", problem)
         if not 0.05 <= api.integration_timeout <= 30:
             raise fail(f"{key}.integration_timeout", "must be between 0.05 and 30 seconds")
         if api.stage != "$default" and not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", api.stage):
@@ -402,7 +415,13 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
                 raise fail(f"{key}.routes[{j}].method", f"{route.method!r} is not an HTTP method or ANY")
             if not route.path.startswith("/"):
                 raise fail(f"{key}.routes[{j}].path", "must start with '/'")
+            problem = validate_rest_path(route.path)
+            if problem:
+                raise fail(f"{key}.routes[{j}].path", problem)
             check_function(f"{key}.routes[{j}].function", route.function)
+        problem = validate_rest_routes(api.routes)
+        if problem:
+            raise fail(f"{key}.routes", problem)
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", api.stage):
             raise fail(f"{key}.stage", "REST API stages are letters, digits, '-' and '_' (there is no $default)")
         if not 0.05 <= api.integration_timeout <= 900:
@@ -424,6 +443,9 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
             seen.add(rule.priority)
             if (rule.function is None) == (rule.fixed_response is None):
                 raise fail(rkey, "needs exactly one of 'function' or 'fixed_response'")
+            problem = validate_alb_rule(rule)
+            if problem:
+                raise fail(rkey, problem)
             check_function(f"{rkey}.function", rule.function)
         check_function(f"{key}.default_function", alb.default_function)
         albs.append(dataclasses.replace(alb, name=name))

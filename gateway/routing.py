@@ -30,16 +30,13 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from gateway.config import AlbRule, HttpApiRoute, RestRoute
 from gateway.models import HttpRequest, RouteMatch
 
-HTTP_ROUTES_DOC = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html"
-REST_PROXY_DOC = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-set-up-simple-proxy.html"
-ALB_RULES_DOC = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-rules.html"
-ALB_CONDITIONS_DOC = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html"
+if TYPE_CHECKING:  # config.py may import the validators below without a cycle
+    from gateway.config import AlbRule, HttpApiRoute, RestRoute
 
 # Methods a route may name (config.py accepts the same set).
 ROUTE_METHODS = frozenset({"ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
@@ -299,11 +296,11 @@ class HttpApiRouter:
                     raise ValueError("route '$default' is defined twice")
                 self._default = RouteMatch(function=route.function, route_key="$default", route=route)
                 continue
+            problem = validate_http_route_key(route.route)
+            if problem is not None:
+                raise ValueError(f"route {problem}")
             method, _, path = route.route.partition(" ")
-            try:
-                segments = _parse_template(path, _HTTP_LITERAL)
-            except ValueError as exc:
-                raise ValueError(f"route {route.route!r}: the path {exc}") from None
+            segments = _parse_template(path, _HTTP_LITERAL)
             self._trie.add(method, segments, _target(route.function, route.route, route, segments))
 
     def match(self, method: str, path: str) -> RouteMatch | None:
@@ -328,17 +325,18 @@ class RestRouter:
         self._trie = _RouteTrie(any_methods=REST_ANY_METHODS, decode_literals=True)
         variables: dict[str, tuple[str, str]] = {}
         for route in routes:
+            method = route.method.upper()
+            if method not in ROUTE_METHODS:
+                raise ValueError(f"resource {route.path!r}: {route.method!r} is not an HTTP method or ANY")
             try:
                 segments = _parse_template(route.path, _REST_LITERAL)
             except ValueError as exc:
                 raise ValueError(f"resource {route.path!r} {exc}") from None
             _check_siblings(route.path, variables)
-            key = f"{route.method.upper()} {route.path}"
-            target = _target(route.function, route.path, route, segments)
             try:
-                self._trie.add(route.method.upper(), segments, target)
+                self._trie.add(method, segments, _target(route.function, route.path, route, segments))
             except ValueError:
-                raise ValueError(f"method {key!r} is defined twice") from None
+                raise ValueError(f"method {method} {route.path!r} is defined twice") from None
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         return self._trie.match(method, path)
@@ -366,18 +364,26 @@ def _wildcard(pattern: str, *, ignore_case: bool, escapes: bool = False) -> re.P
 
     With ``escapes``, ``\\*`` and ``\\?`` are literal (query-string values, QueryStringConditionConfig:
     https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_QueryStringConditionConfig.html).
+    ``"a*b*c"`` compiles to ``a(?>.*?b).*c``: taking each middle chunk at its leftmost place is
+    always right for globs, and the atomic group keeps a crafted path from backtracking for ever.
     """
-    out: list[str] = []
+    chunks: list[str] = [""]
     i = 0
     while i < len(pattern):
         ch = pattern[i]
         if escapes and ch == "\\" and pattern[i + 1 : i + 2] in ("*", "?"):
-            out.append(re.escape(pattern[i + 1]))
+            chunks[-1] += re.escape(pattern[i + 1])
             i += 2
             continue
-        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        if ch == "*":
+            chunks.append("")
+        else:
+            chunks[-1] += "." if ch == "?" else re.escape(ch)
         i += 1
-    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+    regex = chunks[0]
+    if len(chunks) > 1:
+        regex += "".join(f"(?>.*?{chunk})" for chunk in chunks[1:-1] if chunk) + ".*" + chunks[-1]
+    return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def _count_wildcards(pattern: str, *, escapes: bool = False) -> int:
@@ -562,7 +568,9 @@ class AlbRouter:
 
 
 # --------------------------------------------------------------------------------------------
-# ALB rule validation (quotas and character sets from ALB_CONDITIONS_DOC and the API reference)
+# ALB rule validation: quotas and character sets from
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html
+# and the ELB API reference (HttpHeaderConditionConfig, HttpRequestMethodConditionConfig).
 
 _ALB_PATH = re.compile(r"[A-Za-z0-9_\-.$/~\"'@:+&*?]{1,128}")
 _ALB_HOST = re.compile(r"[A-Za-z0-9\-.*?]{1,128}")

@@ -8,6 +8,7 @@ in shared/reference/http-events.md.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,9 @@ def test_http_api_docs_example(method: str, path: str, route_key: str, params: d
 def test_http_api_match_is_exact_route_match() -> None:
     routes = [HttpApiRoute(route="GET /items/{id}", function="items", payload_format_version="1.0")]
     match = HttpApiRouter(routes).match("GET", "/items/42")
-    assert match == RouteMatch(function="items", route_key="GET /items/{id}", path_parameters={"id": "42"}, route=routes[0])
+    assert match == RouteMatch(
+        function="items", route_key="GET /items/{id}", path_parameters={"id": "42"}, route=routes[0]
+    )
     assert match.route.payload_format_version == "1.0"
 
 
@@ -118,10 +121,9 @@ def test_http_api_literal_without_the_method_falls_back_to_param() -> None:
 @pytest.mark.parametrize("path", ["/pets", "/pets/", "/pets//"])
 def test_http_api_trailing_slash_is_ignored(path: str) -> None:
     """powertools #1552: real REST and HTTP APIs route /hello/ like /hello."""
+    route = HttpApiRoute(route="GET /pets", function="fn0")
     match = http_router("GET /pets").match("GET", path)
-    assert match == RouteMatch(
-        function="fn0", route_key="GET /pets", path_parameters=None, route=HttpApiRoute(route="GET /pets", function="fn0")
-    )
+    assert match == RouteMatch(function="fn0", route_key="GET /pets", path_parameters=None, route=route)
 
 
 def test_http_api_root_route() -> None:
@@ -245,7 +247,10 @@ def test_rest_falls_through_to_proxy_measured(method: str, path: str, resource: 
         ("/capture/space%20value", "capture/space%20value"),
         ("/proxy-value/", "proxy-value"),
         ("/proxy-value//double-slash", "proxy-value//double-slash"),
-        ("/api/user/test%2Balias@gmail.com/plus/test+alias@gmail.com", "api/user/test%2Balias@gmail.com/plus/test+alias@gmail.com"),
+        (
+            "/api/user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+            "api/user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+        ),
     ],
 )
 def test_rest_greedy_keeps_encoding(path: str, proxy: str) -> None:
@@ -363,11 +368,15 @@ def test_invalid_rest_paths(path: str, fragment: str) -> None:
     assert problem is not None and fragment in problem
 
 
-def test_routers_reject_invalid_templates() -> None:
+def test_routers_reject_invalid_routes() -> None:
     with pytest.raises(ValueError, match="last segment"):
         http_router("GET /{proxy+}/x")
+    with pytest.raises(ValueError, match="is not '\\$default'"):
+        http_router("FETCH /x")
     with pytest.raises(ValueError, match="empty segment"):
         rest_router("GET /a//b")
+    with pytest.raises(ValueError, match="not an HTTP method"):
+        rest_router("FETCH /x")
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,7 +385,7 @@ def test_routers_reject_invalid_templates() -> None:
 
 
 def _sample_path(template: str, rng: random.Random) -> str:
-    parts = []
+    parts: list[str] = []
     for seg in template.split("/")[1:]:
         if seg.endswith("+}"):
             parts.extend(f"g{rng.randrange(100)}" for _ in range(rng.randint(1, 3)))
@@ -438,7 +447,7 @@ def test_random_overlapping_routes_follow_the_precedence_rules() -> None:
     rng = random.Random(99)
     seen: set[tuple[str, str]] = set()
     templates: list[tuple[str, str]] = []
-    while len(templates) < 300:
+    for _ in range(2000):  # about 150 distinct shapes out of 240 possible
         segs = [rng.choice(["a", "b", "{x0}"]) for _ in range(rng.randint(0, 3))]
         segs = [s.replace("0", str(i)) for i, s in enumerate(segs)]
         if rng.random() < 0.3:
@@ -449,6 +458,7 @@ def test_random_overlapping_routes_follow_the_precedence_rules() -> None:
         if shape not in seen:
             seen.add(shape)
             templates.append((method, template))
+    assert len(templates) > 100
     router = http_router(*(f"{m} {t}" for m, t in templates))
     for _ in range(2000):
         path = "/" + "/".join(rng.choice(["a", "b", "c"]) for _ in range(rng.randint(0, 5)))
@@ -460,8 +470,8 @@ def test_random_overlapping_routes_follow_the_precedence_rules() -> None:
 # ALB
 
 
-def alb_rule(priority: int = 10, **conditions: object) -> AlbRule:
-    return AlbRule(priority=priority, function=f"fn{priority}", **conditions)  # type: ignore[arg-type]
+def alb_rule(priority: int = 10, /, **conditions: Any) -> AlbRule:
+    return AlbRule(priority=priority, function=f"fn{priority}", **conditions)
 
 
 def req(
@@ -493,6 +503,23 @@ def alb_match(rules: list[AlbRule], request: HttpRequest) -> int | None:
     ],
 )
 def test_alb_path_pattern(pattern: str, path: str, hit: bool) -> None:
+    assert (alb_match([alb_rule(path=(pattern,))], req(path)) == 10) is hit
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "hit"),
+    [
+        ("/*/b/*/d", "/a/b/c/d", True),
+        ("/*/b/*/d", "/a/b/c/b/x/d", True),
+        ("/*b*b", "/abab", True),
+        ("/*ab*ab", "/abab", True),
+        ("/*ab*ab", "/abba", False),
+        ("/*a?c*", "/xxabcyy", True),
+        ("/*a*a*a*a*b", "/" + "a" * 20000, False),  # no catastrophic backtracking
+        ("/*a*a*a*a*b", "/" + "a" * 20000 + "b", True),
+    ],
+)
+def test_alb_path_pattern_several_wildcards(pattern: str, path: str, hit: bool) -> None:
     assert (alb_match([alb_rule(path=(pattern,))], req(path)) == 10) is hit
 
 
@@ -686,6 +713,6 @@ def test_valid_alb_rule() -> None:
         ({"source_ip": ("10.0.0.300/32",)}, "source_ip[0]"),
     ],
 )
-def test_invalid_alb_rules(conditions: dict[str, object], fragment: str) -> None:
+def test_invalid_alb_rules(conditions: dict[str, Any], fragment: str) -> None:
     problem = validate_alb_rule(alb_rule(**conditions))
     assert problem is not None and fragment in problem

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import http.cookiejar
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,10 +109,45 @@ def config_mapping() -> dict[str, Any]:
     }
 
 
+class LogBook:
+    """The functions' log sink: keeps every (function, entry) and still prints it as the default sink does."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, function: str, entry: str) -> None:
+        from gateway.functions.logs import stderr_sink
+
+        with self.lock:
+            self.entries.append((function, entry))
+        stderr_sink(function, entry)
+
+    def invocation(self, function: str, request_id: str, timeout: float = 5.0) -> list[str]:
+        """The entries of one invocation, START to REPORT, waiting for the REPORT line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                mine = [entry for fn, entry in self.entries if fn == function]
+            starts = [i for i, e in enumerate(mine) if e.startswith(f"START RequestId: {request_id} ")]
+            reports = [i for i, e in enumerate(mine) if e.startswith(f"REPORT RequestId: {request_id}\t")]
+            if starts and reports:
+                return mine[starts[0]:reports[-1] + 1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no START..REPORT for {request_id} in {mine[-20:]}")
+            time.sleep(0.01)
+
+    def last_request_id(self, function: str) -> str:
+        with self.lock:
+            starts = [e for fn, e in self.entries if fn == function and e.startswith("START RequestId: ")]
+        return starts[-1].split()[2]
+
+
 @dataclasses.dataclass
 class Gateway:
     urls: dict[str, str]
     ports: dict[str, int]
+    logs: LogBook
 
     def url(self, kind: str, fn: str, rest: str = "") -> str:
         """The URL that reaches ``fn`` through ``kind``; ``rest`` is appended as sent (not re-encoded)."""
@@ -140,8 +177,9 @@ def gw() -> Iterator[Gateway]:
     from gateway.testing import start_gateway
 
     config = GatewayConfig.from_mapping(config_mapping(), source="tests/e2e/conftest.py", base_dir=HANDLERS)
-    with start_gateway(config, ephemeral_ports=True) as running:
-        yield Gateway(urls=dict(running.urls), ports=dict(running.ports))
+    logs = LogBook()
+    with start_gateway(config, ephemeral_ports=True, log=logs) as running:
+        yield Gateway(urls=dict(running.urls), ports=dict(running.ports), logs=logs)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -116,6 +117,22 @@ def test_app_sees_binary_body(gw: Gateway, client: httpx.Client, kind: str, cons
                  headers={"Content-Type": "application/octet-stream"})
     assert seen["method"] == "PUT"
     assert base64.b64decode(seen["body"]) == PNG
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS)
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_app_sees_chunked_body(gw: Gateway, client: httpx.Client, kind: str, consumer: str) -> None:
+    """A body sent with Transfer-Encoding: chunked (no Content-Length) arrives whole: the fronts are BUFFERED."""
+    fn = CONSUMERS[consumer]
+    body = bytes(range(32, 127)) * 3000
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 65536):
+            yield body[start:start + 65536]
+
+    seen = _echo(client, gw.url(kind, fn, "echo/chunked"), method="POST", content=chunks(),
+                 headers={"Content-Type": "text/plain"})
+    assert base64.b64decode(seen["body"]) == body
 
 
 @pytest.mark.parametrize("consumer", CONSUMERS)

@@ -119,7 +119,7 @@ def test_fresh_request_id_and_time_on_every_request(gw: Gateway, client: httpx.C
         # The text is the same instant as the epoch, to the second.
         assert calendar.timegm(time.strptime(text, "%d/%b/%Y:%H:%M:%S +0000")) == epoch // 1000
         request_id = _request_id(kind, event)
-        if kind in ("http", "http_stage"):
+        if kind in ("http", "http_stage", "http_v1"):
             assert SHORT_ID.fullmatch(request_id or ""), request_id  # HV2-6
         else:
             assert UUID4.fullmatch(request_id or ""), request_id  # REST-6, URL-6
@@ -127,8 +127,10 @@ def test_fresh_request_id_and_time_on_every_request(gw: Gateway, client: httpx.C
 
 
 def _header_name(kind: str, lower: str) -> str:
-    """REST canonicalises these names to Title-Case (REST-2); every other kind lowercases."""
-    if kind != "rest":
+    """REST canonicalises the names AWS adds to Title-Case (REST-2). HTTP API payload 1.0 writes
+    them the same way in every captured event (gateway/events/http_v1.py, [CAP] against HV1-2's
+    "lowercased"); the other kinds lowercase every name."""
+    if kind not in ("rest", "http_v1"):
         return lower
     return "-".join(part.capitalize() for part in lower.split("-"))
 
@@ -144,9 +146,10 @@ def test_forwarding_and_trace_headers_are_added(gw: Gateway, client: httpx.Clien
     _, first = capture(gw, client, kind, "fwd")
     _, second = capture(gw, client, kind, "fwd")
     for event in (first, second):
+        # Locally the client reaches the front over plain HTTP on its own port; AWS would say 443/https.
         assert _one(kind, event, "x-forwarded-for") == "127.0.0.1"
-        assert _one(kind, event, "x-forwarded-proto") in ("http", "https")
-        assert _one(kind, event, "x-forwarded-port").isdigit()
+        assert _one(kind, event, "x-forwarded-proto") == "http"
+        assert _one(kind, event, "x-forwarded-port") == str(gw.port(kind, "event"))
         assert TRACE_ID.fullmatch(_one(kind, event, "x-amzn-trace-id"))
     trace = _header_name(kind, "x-amzn-trace-id")
     assert _headers(first)[trace] != _headers(second)[trace]
@@ -160,15 +163,21 @@ def test_x_forwarded_for_is_appended_to(gw: Gateway, client: httpx.Client, kind:
     assert value == (["10.0.0.1, 127.0.0.1"] if kind == "alb_multi" else "10.0.0.1, 127.0.0.1")
 
 
-@pytest.mark.parametrize("kind", ["rest", "http", "url"])
-def test_response_request_id_header_matches_event(gw: Gateway, client: httpx.Client, kind: str) -> None:
-    """REST-R6 x-amzn-RequestId, HTTP API apigw-requestid (4.E), URL-R3 x-amzn-RequestId (= the
-    Lambda request id, URL-6)."""
+@pytest.mark.parametrize("kind", ["rest", "http", "http_v1", "url"])
+def test_service_headers_on_success(gw: Gateway, client: httpx.Client, kind: str) -> None:
+    """Headers AWS adds to every answer, matching the event: REST-R6 (x-amzn-RequestId, x-amz-apigw-id,
+    X-Amzn-Trace-Id), HTTP API apigw-requestid (4.E, O-CX1225), URL-R3 (x-amzn-RequestId = the Lambda
+    request id, URL-6, and x-amzn-Trace-Id)."""
     response, event = capture(gw, client, kind, "rid")
     request_id = event["requestContext"]["requestId"]
-    name = "apigw-requestid" if kind == "http" else "x-amzn-requestid"
-    assert response.headers.get_list(name) == [request_id]
-    if kind == "url":
+    if kind in ("http", "http_v1"):
+        assert response.headers.get_list("apigw-requestid") == [request_id]
+        return
+    assert response.headers.get_list("x-amzn-requestid") == [request_id]
+    assert response.headers.get_list("x-amzn-trace-id") == [_one(kind, event, "x-amzn-trace-id")]
+    if kind == "rest":
+        assert response.headers["x-amz-apigw-id"] == event["requestContext"]["extendedRequestId"]
+    else:
         assert response.headers["x-lambda-request-id"] == request_id
 
 
@@ -332,8 +341,10 @@ def test_http_v1_event(gw: Gateway, client: httpx.Client) -> None:
     _, event = capture(gw, client, "http_v1", f"a%20b/c?{QUERY}",
                        headers=[("X-Multi", "one"), ("X-Multi", "two"), ("tEsT-HEADeR", "aValUE")])
     assert event["version"] == "1.0"
+    # HV1-2: client names lowercased; the names AWS adds keep the captured spelling [CAP].
     assert event["headers"]["test-header"] == "aValUE"
-    assert all(name == name.lower() for name in event["headers"])
+    assert "tEsT-HEADeR" not in event["headers"]
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
     assert event["headers"]["x-multi"] == "two"
     assert event["multiValueHeaders"]["x-multi"] == ["one", "two"]
     assert event["queryStringParameters"] == {"multi": "2", "enc": "a/b", "plus": "a b", "empty": ""}
@@ -415,6 +426,14 @@ def test_alb_multi_lists(gw: Gateway, client: httpx.Client) -> None:
         "multi": ["1", "2"], "enc": ["a%2Fb"], "plus": ["a+b"], "empty": [""]}
     assert event["multiValueHeaders"]["x-multi"] == ["one", "two"]
     assert event.get("headers") is None and event.get("queryStringParameters") is None
+
+
+def test_alb_single_keeps_the_last_cookie_header(gw: Gateway, client: httpx.Client) -> None:
+    """ALB-2: "the load balancer uses the last value that it receives" -- two Cookie lines, the last one."""
+    _, event = capture(gw, client, "alb_single", "cookies", headers=[("Cookie", "a=1; b=2"), ("Cookie", "c=3")])
+    assert event["headers"]["cookie"] == "c=3"
+    _, event = capture(gw, client, "alb_multi", "cookies", headers=[("Cookie", "a=1; b=2"), ("Cookie", "c=3")])
+    assert event["multiValueHeaders"]["cookie"] == ["a=1; b=2", "c=3"]
 
 
 @pytest.mark.parametrize("kind", ["alb_single", "alb_multi"])

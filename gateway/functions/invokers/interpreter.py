@@ -38,6 +38,7 @@ class SharedEnviron:
         self._lock = threading.Lock()
         self._owner: object | None = None
         self._saved: dict[str, str | None] = {}
+        self._trace: str | None = None  # the _X_AMZN_TRACE_ID we set last (None: we removed it)
 
     def activate(self, owner: object, variables: dict[str, str], trace_id: str | None) -> None:
         """Make ``variables`` current for ``owner`` and set ``_X_AMZN_TRACE_ID`` for this invocation."""
@@ -48,13 +49,16 @@ class SharedEnviron:
                 zone = os.environ.get("TZ")
                 os.environ.update(variables)
                 self._owner = owner
+                self._trace = os.environ.get("_X_AMZN_TRACE_ID")
                 if os.environ.get("TZ") != zone:
                     time.tzset()
             # Set per invocation, removed when there is none (awslambdaric update_xray_env_variable).
-            if trace_id is not None:
-                os.environ["_X_AMZN_TRACE_ID"] = trace_id
-            elif "_X_AMZN_TRACE_ID" in os.environ:
-                del os.environ["_X_AMZN_TRACE_ID"]
+            if trace_id != self._trace:
+                self._trace = trace_id
+                if trace_id is not None:
+                    os.environ["_X_AMZN_TRACE_ID"] = trace_id
+                else:
+                    os.environ.pop("_X_AMZN_TRACE_ID", None)
 
     def release(self, owner: object) -> None:
         """Give the gateway its own values back if ``owner`` holds ``os.environ``."""

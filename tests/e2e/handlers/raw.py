@@ -79,6 +79,14 @@ def garbage(event: dict[str, Any], context: Any) -> Any:
             "multiValueHeaders": {"tesT-Multi": ["value-multi"]},
             "body": "x",
         }
+    if case == "framing-headers":
+        # Headers that would contradict the gateway's own framing of the body.
+        return ok(event, "x", headers={"content-length": "999", "transfer-encoding": "chunked", "connection": "close"})
+    if case == "status-description":
+        result = ok(event, "described")
+        result["statusDescription"] = "299 Fine Indeed"
+        result["statusCode"] = 299
+        return result
     if case == "base64-text":
         return {"statusCode": 200, "body": "dGVzdC1kYXRh", "isBase64Encoded": True}
     return ok(event, json.dumps({"case": case}))
@@ -101,4 +109,4 @@ def big(event: dict[str, Any], context: Any) -> Any:
 def logs(event: dict[str, Any], context: Any) -> Any:
     print("e2e-printed-line")
     log.warning("e2e-logged-line")
-    return ok(event, "logged")
+    return ok(event, "logged", headers={"x-lambda-request-id": context.aws_request_id})

@@ -38,6 +38,8 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
         query.setdefault(key, []).append(value)
     headers = []
     for key, value in sorted(environ.items()):
+        if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            continue  # apig-wsgi sets these next to the CGI names
         if key.startswith("HTTP_"):
             headers.append([key[5:].lower().replace("_", "-"), value])
         elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:

@@ -1,0 +1,320 @@
+"""An execution environment that is a thread of the gateway (used by the in-process invoker).
+
+The thread owns an asyncio event loop, set as its current loop (what Lambda's main thread
+gives ``asyncio.get_event_loop()``), runs INIT once (imports the handler with ``code_uri`` at
+the front of ``sys.path``, timed) and then jobs one at a time, each the way awslambdaric's
+``handle_event_request`` runs an invocation. The invoker (the ``EnvironmentOwner``) decides
+when a job ends: the thread finished it, or the owner's timer expired first (``Job.claim``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import queue
+import secrets
+import threading
+import time
+from typing import Protocol
+
+from gateway.config import FunctionConfig, GatewaySettings
+from gateway.functions import logs, runtime
+from gateway.functions.context import ClientContext, LambdaContext, decode_client_context, log_stream_name
+from gateway.functions.invokers.interpreter import ENVIRON, prepare_import
+from gateway.functions.logs import CAPTURE, EnvironmentLog, LogSink
+
+_logger = logging.getLogger("gateway.functions")
+
+# Frames of the runtime's own code, left out of stack traces (awslambdaric drops bootstrap.py's).
+_RUNTIME_FILES = frozenset({__file__, runtime.__file__})
+
+RUNNING, FINISHING, TIMED_OUT = 0, 1, 2
+_STATE_LOCK = threading.Lock()
+
+
+class Discarded(BaseException):
+    """Raised asynchronously in an environment thread that overran its timeout."""
+
+
+class Outcome:
+    """What the environment thread hands back; the owner turns it into END, REPORT and a result."""
+
+    __slots__ = ("payload", "function_error", "duration_ms", "init_ms", "report_init", "status", "error_type",
+                 "note", "keep")
+
+    def __init__(self, payload: bytes, function_error: str | None, duration_ms: float, init_ms: float | None,
+                 *, report_init: bool = True, status: str | None = None, error_type: str | None = None,
+                 note: str | None = None, keep: bool = True) -> None:
+        self.payload = payload
+        self.function_error = function_error
+        self.duration_ms = duration_ms
+        self.init_ms = init_ms  # INIT duration, on the environment's first invocation only
+        self.report_init = report_init  # False after a failed INIT: REPORT then has no Init Duration
+        self.status = status  # REPORT's Status, when the platform ended the invocation
+        self.error_type = error_type
+        self.note = note  # a platform log entry to write before END
+        self.keep = keep  # False: the runtime is gone, the next invocation needs a new environment
+
+
+class Job:
+    """One invocation on its way through an environment.
+
+    ``state`` decides, under a lock, who ends the invocation: the environment thread (it
+    finished: FINISHING) or the owner's timer (TIMED_OUT). The loser does nothing.
+    ``done``/``outcome`` carry the result back when the loop thread waits in place.
+    """
+
+    __slots__ = (
+        "payload", "request_id", "trace_id", "client_context", "loop", "future", "timer", "state",
+        "environment", "submitted", "started", "start_logged", "init_ms", "done", "outcome",
+    )
+
+    def __init__(self, payload: bytes, request_id: str, trace_id: str | None, client_context: str | None,
+                 loop: asyncio.AbstractEventLoop, environment: ThreadEnvironment) -> None:
+        self.payload = payload
+        self.request_id = request_id
+        self.trace_id = trace_id
+        self.client_context = client_context
+        self.loop = loop
+        self.future: asyncio.Future[object] = loop.create_future()
+        self.timer: asyncio.TimerHandle | None = None
+        self.state = RUNNING
+        self.environment = environment
+        self.submitted = time.perf_counter()
+        self.started: float | None = None  # when the handler phase began (after INIT)
+        self.start_logged = False
+        self.init_ms: float | None = None
+        self.done: threading.Lock | None = None
+        self.outcome: Outcome | None = None
+
+    def claim(self, state: int) -> bool:
+        """Move from RUNNING to ``state``; False if the invocation has already been ended."""
+        with _STATE_LOCK:
+            if self.state != RUNNING:
+                return False
+            self.state = state
+            return True
+
+    def log_start(self) -> bool:
+        """Mark START as logged unless the invocation already ended; True if the caller logs it."""
+        with _STATE_LOCK:
+            if self.state != RUNNING:
+                return False
+            self.start_logged = True
+            return True
+
+    def hand_over(self, outcome: Outcome) -> bool:
+        """From the environment thread: give the outcome to a loop thread waiting in place, if it still is."""
+        with _STATE_LOCK:
+            if self.done is None:
+                return False
+            self.outcome = outcome
+            self.done.release()
+            return True
+
+    def stop_waiting(self) -> bool:
+        """From the loop thread, after waiting in vain: True if the outcome arrived meanwhile."""
+        with _STATE_LOCK:
+            if self.outcome is not None:
+                return True
+            self.done = None
+            return False
+
+
+class EnvironmentOwner(Protocol):
+    """What an environment needs from the invoker that owns it."""
+
+    function: FunctionConfig
+    settings: GatewaySettings
+    sink: LogSink
+
+    def post(self, job: Job, outcome: Outcome) -> None: ...
+
+    def post_init_done(self, job: Job) -> None: ...
+
+
+class ThreadEnvironment:
+    """One execution environment: a daemon thread that runs INIT once, then jobs one at a time."""
+
+    def __init__(self, owner: EnvironmentOwner) -> None:
+        fn = owner.function
+        self.function = fn
+        self.owner = owner
+        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.log_stream = log_stream_name(time.time(), secrets.token_hex(16))
+        self.variables = runtime.lambda_environment(fn, owner.settings, self.log_stream)
+        self.arn = f"arn:aws:lambda:{owner.settings.region}:{owner.settings.account_id}:function:{fn.name}"
+        self.log = EnvironmentLog(fn.name, owner.sink)
+        self.handler: runtime.Handler | None = None
+        self.init_ms: float | None = None  # set by INIT, reported by the first invocation
+        self.alive = True
+        self.fast = False  # the last handler run was quick (the owner may wait for the next in place)
+        self.thread = threading.Thread(target=self._run, name=f"lambda:{fn.name}", daemon=True)
+        self.thread.start()
+
+    # -- called from the loop thread ------------------------------------------------------------
+
+    def discard(self) -> None:
+        """Abandon the environment: silence its thread, stop it if it ever returns, never wait."""
+        self.alive = False
+        ident = self.thread.ident or 0
+        CAPTURE.silence(ident)
+        ENVIRON.release(self)
+        self.jobs.put(None)
+        set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        if set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(Discarded)) > 1:
+            set_async_exc(ctypes.c_ulong(ident), None)
+
+    def shutdown(self) -> None:
+        """End the environment after its current job (the gateway is closing)."""
+        self.alive = False
+        ENVIRON.release(self)
+        self.jobs.put(None)
+
+    # -- the environment thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        ident = threading.get_ident()
+        CAPTURE.attach(ident, self.log)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            while self.alive:
+                job = self.jobs.get()
+                if job is None:
+                    break
+                self._serve(job)
+        except Discarded:
+            pass
+        except BaseException:  # noqa: BLE001 - a bug here must not reach the gateway; the timer answers
+            self.alive = False
+            _logger.exception("in-process environment of %r stopped unexpectedly", self.function.name)
+        finally:
+            CAPTURE.detach(ident)
+            try:
+                loop.close()
+            except Exception:  # noqa: BLE001 - e.g. a handler left the loop running when stopped
+                pass
+
+    def _serve(self, job: Job) -> None:
+        if self.handler is None:
+            failure = self._initialise(job)
+            if failure is not None:
+                self.alive = False
+                if job.claim(FINISHING):
+                    self.owner.post(job, failure)
+                return
+            self.owner.post_init_done(job)
+        outcome = self._invoke(job)
+        if outcome is not None:
+            self.fast = outcome.duration_ms < 1.0
+            self.owner.post(job, outcome)
+
+    def _initialise(self, job: Job) -> Outcome | None:
+        """INIT: import the handler. On failure, log as Lambda does and return the invocation's outcome.
+
+        Lambda logs the runtime's warning and error, ``INIT_REPORT ... Status: error``, then
+        START, ``Unknown application error occurred`` and the error type, END and REPORT; the
+        answer is the runtime's init error document (``requestId`` is empty: it is posted to
+        ``/runtime/init/error``, before any invocation).
+        """
+        ENVIRON.activate(self, self.variables, None)
+        self.log.request_id = ""
+        start = time.perf_counter()
+        prepare_import(self.function)
+        try:
+            self.handler = runtime.load_handler(self.function.handler)
+            self.init_ms = (time.perf_counter() - start) * 1000
+            self.log.flush()
+            if job.log_start():
+                self.log.emit(logs.start_line(job.request_id))
+            return None
+        except runtime.RuntimeFault as fault:
+            document = fault.document("")
+            payload, error_type = runtime.document_bytes(document), fault.error_type
+        except SystemExit as exc:
+            document = None
+            payload, error_type = runtime.exit_payload(job.request_id, exc.code), runtime.EXIT_ERROR
+        except Exception as exc:  # noqa: BLE001 - module code may raise anything
+            document = runtime.exception_document(exc, "", _RUNTIME_FILES)
+            payload, error_type = runtime.document_bytes(document), runtime.UNKNOWN_ERROR
+        init_ms = (time.perf_counter() - start) * 1000
+        self.log.flush()
+        if document is not None:
+            self.log.emit(f"[WARNING]\t{logs.iso_time(time.time())}\t\t{runtime.UNHANDLED_EXCEPTION_WARNING}")
+            self.log.emit(runtime.error_log_entry(document))
+        self.log.emit(logs.init_report_line(init_ms, phase="invoke", status="error", error_type=error_type))
+        if job.log_start():
+            self.log.emit(logs.start_line(job.request_id))
+        duration_ms = (time.perf_counter() - job.submitted) * 1000
+        return Outcome(payload, "Unhandled", duration_ms, init_ms, report_init=False, status="error",
+                       error_type=error_type, note=logs.init_failure_lines(error_type), keep=False)
+
+    def _invoke(self, job: Job) -> Outcome | None:
+        """Run the handler once, as awslambdaric's handle_event_request does. None if timed out meanwhile."""
+        handler = self.handler
+        if handler is None:  # pragma: no cover - _serve runs INIT first
+            return None
+        request_id = job.request_id
+        self.log.request_id = request_id
+        ENVIRON.activate(self, self.variables, job.trace_id)
+        job.init_ms, self.init_ms = self.init_ms, None
+        note = error_type = status = None
+        error_entry = ""
+        keep = True
+        job.started = started = time.perf_counter()
+        try:
+            context = self._context(job, int(time.time() * 1000) + int(self.function.timeout * 1000))
+            payload = runtime.marshal_response(handler(runtime.unmarshal_event(job.payload), context))
+            function_error = None
+        except runtime.RuntimeFault as fault:
+            payload, function_error, error_entry = self._fault(fault.document(request_id))
+        except SystemExit as exc:  # the runtime process would exit: Lambda reports Runtime.ExitError
+            if isinstance(exc.code, str):  # the interpreter prints such an exit message to stderr
+                self.log.emit(exc.code)
+            payload, function_error, keep = runtime.exit_payload(request_id, exc.code), "Unhandled", False
+            note = f"{runtime.exit_message(request_id, exc.code)}\n{runtime.EXIT_ERROR}"
+            status, error_type = "error", runtime.EXIT_ERROR
+        except Exception as exc:  # noqa: BLE001 - handlers may raise anything
+            payload, function_error, error_entry = self._fault(
+                runtime.exception_document(exc, request_id, _RUNTIME_FILES))
+        duration_ms = (time.perf_counter() - started) * 1000
+        if not job.claim(FINISHING):
+            return None
+        self.log.flush()
+        if function_error is not None and note is None:
+            self.log.emit(error_entry)
+        elif len(payload) > runtime.MAX_RESPONSE_BYTES:
+            # The Runtime API refuses the response and the runtime exits (recorded REPORTs say ExitError).
+            payload, function_error, keep = runtime.oversize_payload(), "Unhandled", False
+            status, error_type = "error", runtime.EXIT_ERROR
+        if not keep:
+            self.alive = False
+        return Outcome(payload, function_error, duration_ms, job.init_ms, status=status, error_type=error_type,
+                       note=note, keep=keep)
+
+    @staticmethod
+    def _fault(document: runtime.ErrorDocument) -> tuple[bytes, str, str]:
+        return runtime.document_bytes(document), "Unhandled", runtime.error_log_entry(document)
+
+    def _context(self, job: Job, deadline_ms: int) -> LambdaContext:
+        client_context = None
+        if job.client_context is not None:
+            try:
+                client_context = ClientContext(decode_client_context(job.client_context))
+            except ValueError as exc:
+                raise runtime.RuntimeFault(
+                    "Runtime.LambdaContextUnmarshalError", f"Unable to parse Client Context JSON: {exc}") from exc
+        fn = self.function
+        return LambdaContext(
+            aws_request_id=job.request_id,
+            function_name=fn.name,
+            function_version="$LATEST",
+            invoked_function_arn=self.arn,
+            memory_limit_in_mb=str(fn.memory_size),
+            log_group_name=f"/aws/lambda/{fn.name}",
+            log_stream_name=self.log_stream,
+            deadline_ms=deadline_ms,
+            client_context=client_context,
+        )
