@@ -407,27 +407,27 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
         http_apis.append(dataclasses.replace(api, name=name, api_id=api_id))
 
     rest_apis = []
-    for i, api in enumerate(config.rest_apis):
+    for i, rapi in enumerate(config.rest_apis):
         key = f"rest_apis[{i}]"
-        name = api.name or f"rest-api-{i + 1}"
-        for j, route in enumerate(api.routes):
-            if route.method.upper() not in _METHODS:
-                raise fail(f"{key}.routes[{j}].method", f"{route.method!r} is not an HTTP method or ANY")
-            if not route.path.startswith("/"):
+        name = rapi.name or f"rest-api-{i + 1}"
+        for j, rroute in enumerate(rapi.routes):
+            if rroute.method.upper() not in _METHODS:
+                raise fail(f"{key}.routes[{j}].method", f"{rroute.method!r} is not an HTTP method or ANY")
+            if not rroute.path.startswith("/"):
                 raise fail(f"{key}.routes[{j}].path", "must start with '/'")
-            problem = validate_rest_path(route.path)
+            problem = validate_rest_path(rroute.path)
             if problem:
                 raise fail(f"{key}.routes[{j}].path", problem)
-            check_function(f"{key}.routes[{j}].function", route.function)
-        problem = validate_rest_routes(api.routes)
+            check_function(f"{key}.routes[{j}].function", rroute.function)
+        problem = validate_rest_routes(rapi.routes)
         if problem:
             raise fail(f"{key}.routes", problem)
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", api.stage):
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", rapi.stage):
             raise fail(f"{key}.stage", "REST API stages are letters, digits, '-' and '_' (there is no $default)")
-        if not 0.05 <= api.integration_timeout <= 900:
+        if not 0.05 <= rapi.integration_timeout <= 900:
             raise fail(f"{key}.integration_timeout", "must be between 0.05 and 900 seconds")
-        api_id = api.api_id or derived_id("rest_api", name, length=10)
-        rest_apis.append(dataclasses.replace(api, name=name, api_id=api_id))
+        api_id = rapi.api_id or derived_id("rest_api", name, length=10)
+        rest_apis.append(dataclasses.replace(rapi, name=name, api_id=api_id))
 
     albs = []
     for i, alb in enumerate(config.albs):

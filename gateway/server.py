@@ -126,7 +126,6 @@ async def _uvicorn(
         timeout_keep_alive=75, timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[b.sock for b in bound]))
     if on_ready:
         asyncio.get_running_loop().call_soon(on_ready)

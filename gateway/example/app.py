@@ -16,9 +16,10 @@ def handler(event, context):
         "query": event.get("queryStringParameters") or event.get("multiValueQueryStringParameters"),
         "event": event,
     }
-    return {
-        "statusCode": 200,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(summary, indent=2),
-        "isBase64Encoded": False,
-    }
+    result = {"statusCode": 200, "body": json.dumps(summary, indent=2), "isBase64Encoded": False}
+    if "elb" in ctx and "multiValueHeaders" in event:
+        # An ALB target group with multi-value headers on reads only multiValueHeaders.
+        result["multiValueHeaders"] = {"Content-Type": ["application/json"]}
+    else:
+        result["headers"] = {"Content-Type": "application/json"}
+    return result

@@ -93,7 +93,7 @@ class InProcessInvoker:
             job.timer = loop.call_later(self.function.timeout, self._expire, job)
             job.start_logged = True
             environment.log.emit(logs.start_line(request_id))
-            if environment.fast:
+            if environment.fast and not self._waiters and WAIT_IN_PLACE:
                 self._submit_and_wait(job)
             else:
                 environment.jobs.put(job)
