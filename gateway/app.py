@@ -6,6 +6,7 @@ The front is picked by the port of the socket the request arrived on (``scope["s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -88,6 +89,8 @@ class GatewayApp:
         except RequestTooLarge as exc:
             request = request_head(scope, b"")
             response = front.render_error(exc, request, front.new_ctx())
+            # The body was not read: the connection cannot carry another request (RFC 9112 §9.6).
+            response = dataclasses.replace(response, headers=(*response.headers, ("Connection", "close")))
         else:
             try:
                 response = await front.handle(request)

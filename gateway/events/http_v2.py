@@ -42,7 +42,9 @@ HOP_BY_HOP = frozenset(
 # Response headers that describe the framing of the function's body. The gateway frames the body it
 # sends itself (URL-R3: AWS computes Content-Length), so a function's own values are dropped [INF
 # for HTTP APIs: a wrong value would otherwise corrupt the HTTP response].
-_FRAMING = frozenset({"content-length", "transfer-encoding"})
+# Hop-by-hop headers (RFC 9110 §7.6.1) are dropped too: a function's "Connection: close" must not
+# end the client's connection.
+_FRAMING = frozenset({"content-length", "transfer-encoding"}) | HOP_BY_HOP
 
 # HV2-6: requestContext.http.protocol. The voker capture (S-VK) was made with an HTTP/2 curl client
 # and shows "HTTP/1.1": AWS reports the protocol it speaks to the integration, not the client's.
@@ -253,9 +255,13 @@ class HttpV2:
         compactly (URL-R1, recorded). ``null`` is sent as the body ``null`` [INF]."""
         result = load_payload(payload)
         if isinstance(result, dict) and result.get("statusCode") is not None:
-            return full_response(result)
+            response = full_response(result)
+            return HttpResponse(
+                status=response.status, headers=response.headers + self.service_headers(ctx), body=response.body
+            )
         body = result if isinstance(result, str) else compact_json(result)
-        return HttpResponse(status=200, headers=(("Content-Type", "application/json"),), body=encode_body(body))
+        headers = (("Content-Type", "application/json"), *self.service_headers(ctx))
+        return HttpResponse(status=200, headers=headers, body=encode_body(body))
 
     def service_headers(self, ctx: InvocationContext) -> Headers:
         """``apigw-requestid`` on every HTTP API answer [OBS O-CX1225]."""

@@ -117,19 +117,19 @@ class EnvironmentLog:
         self.function_name = function_name
         self.sink = sink
         self.request_id = ""
-        self.emitting = False
+        self.emitting = 0  # the thread calling the sink: what it writes goes to the real stream
         self.entries: list[str] = []
         self._partial = ["", ""]
 
     def emit(self, entry: str) -> None:
         self.entries.append(entry)
-        self.emitting = True
+        self.emitting = threading.get_ident()
         try:
             self.sink(self.function_name, entry)
         except Exception:  # noqa: BLE001 - a broken sink must not fail the invocation
             pass
         finally:
-            self.emitting = False
+            self.emitting = 0
 
     def write(self, stream: int, text: str) -> None:
         buffered = self._partial[stream] + text
@@ -218,12 +218,13 @@ class _ThreadAwareStream:
         self.capture = capture
 
     def write(self, text: str) -> int:
-        target = self.capture.targets.get(threading.get_ident(), _MISSING)
+        thread = threading.get_ident()
+        target = self.capture.targets.get(thread, _MISSING)
         if target is _MISSING:
             return self.wrapped.write(text)
         if target is None:
             return len(text)
-        if target.emitting:  # the sink itself is writing: let it through
+        if target.emitting == thread:  # the sink itself is writing: let it through
             return self.wrapped.write(text)
         target.write(self.index, text)
         return len(text)
@@ -259,9 +260,11 @@ class _LambdaLogHandler(logging.Handler):
         self.setFormatter(_LambdaFormatter())
 
     def emit(self, record: logging.LogRecord) -> None:
-        target = self.capture.targets.get(record.thread or 0)
-        if target is None:
+        target = self.capture.targets.get(record.thread or 0, _MISSING)
+        if target is _MISSING:
             self._last_resort(record)
+            return
+        if target is None:  # a discarded environment: dropped, like its other output
             return
         record.aws_request_id = target.request_id
         record.tenant_id = None

@@ -40,7 +40,7 @@ ALL_KINDS = list(KINDS)
 FRONT_KINDS = ["rest", "http", "http_v1", "alb_single", "url"]
 
 
-def _fn(name: str, handler: str, **extra: Any) -> dict[str, Any]:
+def _fn(handler: str, **extra: Any) -> dict[str, Any]:
     return {"handler": handler, "code_uri": str(HANDLERS), "timeout": 10, **extra}
 
 
@@ -50,15 +50,15 @@ def _proxy(fn: str, prefix: str = "", version: str = "2.0") -> dict[str, Any]:
 
 def config_mapping() -> dict[str, Any]:
     functions = {
-        "asgi": _fn("asgi", "asgi_echo.handler"),
-        "wsgi": _fn("wsgi", "wsgi_echo.handler"),
-        "event": _fn("event", "raw.echo_event"),
-        "garbage": _fn("garbage", "raw.garbage"),
-        "boom": _fn("boom", "raw.boom"),
-        "slow": _fn("slow", "raw.slow", timeout=1),
-        "slow5": _fn("slow5", "raw.slow", timeout=5),
-        "big": _fn("big", "raw.big"),
-        "logs": _fn("logs", "raw.logs"),
+        "asgi": _fn("asgi_echo.handler"),
+        "wsgi": _fn("wsgi_echo.handler"),
+        "event": _fn("raw.echo_event"),
+        "garbage": _fn("raw.garbage"),
+        "boom": _fn("raw.boom"),
+        "slow": _fn("raw.slow", timeout=1),
+        "slow5": _fn("raw.slow", timeout=5),
+        "big": _fn("raw.big"),
+        "logs": _fn("raw.logs"),
     }
     http_routes = [
         *(_proxy(fn) for fn in ("asgi", "wsgi", "event", "garbage", "big")),

@@ -145,7 +145,9 @@ def test_rest_lenient_shapes(gw: Gateway, client: httpx.Client) -> None:
     assert "tesT-Multi" in {name.decode() for name, _ in response.headers.raw}
 
 
-@pytest.mark.parametrize("kind", [*FRONT_KINDS, "alb_multi"])
+@pytest.mark.parametrize("kind", [
+    "rest", "http", "http_v1", "alb_single", "url", "alb_multi",
+])
 def test_function_cannot_break_response_framing(gw: Gateway, client: httpx.Client, kind: str) -> None:
     """Content-Length, Transfer-Encoding and Connection from the function never reach the client as
     such: the gateway frames the body (ALB-R3: hop-by-hop ignored, Content-Length computed; REST-R6:
@@ -160,6 +162,10 @@ def test_function_cannot_break_response_framing(gw: Gateway, client: httpx.Clien
     follow_up(gw, client, kind)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "gateway bug (ALB-R1): statusDescription is ignored, the status line is 'HTTP/1.1 299 ' -- "
+    "gateway/app.py _send cannot pass HttpResponse.reason through ASGI and hypercorn sends an empty "
+    "reason phrase on every response"))
 @pytest.mark.parametrize("kind", ["alb_single", "alb_multi"])
 def test_alb_status_description_is_the_status_line(gw: Gateway, kind: str) -> None:
     """ALB-R1: statusDescription ("299 Fine Indeed") is the text of the status line."""

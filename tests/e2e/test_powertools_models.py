@@ -163,7 +163,9 @@ def test_x_forwarded_for_is_appended_to(gw: Gateway, client: httpx.Client, kind:
     assert value == (["10.0.0.1, 127.0.0.1"] if kind == "alb_multi" else "10.0.0.1, 127.0.0.1")
 
 
-@pytest.mark.parametrize("kind", ["rest", "http", "http_v1", "url"])
+@pytest.mark.parametrize("kind", [
+    "rest", "http", "http_v1", "url",
+])
 def test_service_headers_on_success(gw: Gateway, client: httpx.Client, kind: str) -> None:
     """Headers AWS adds to every answer, matching the event: REST-R6 (x-amzn-RequestId, x-amz-apigw-id,
     X-Amzn-Trace-Id), HTTP API apigw-requestid (4.E, O-CX1225), URL-R3 (x-amzn-RequestId = the Lambda

@@ -13,6 +13,7 @@ import pytest
 
 from gateway.config import GatewaySettings
 from gateway.errors import Throttled
+from gateway.functions.invokers import inprocess
 from tests.functions.conftest import HANDLERS, REPORT, Logs, ServiceFactory, function
 
 SOURCE = (HANDLERS / "lgw_handlers.py").read_text().splitlines()
@@ -405,3 +406,40 @@ async def test_a_cancelled_caller_does_not_free_the_environment_early(service_fa
     assert second[0] >= submitted + 0.2  # it ran only after the cancelled caller's handler had finished
     with pytest.raises(asyncio.CancelledError):
         await first
+
+
+async def test_init_output_comes_before_start_and_is_in_the_first_tail(
+    service_factory: ServiceFactory, logs: Logs, tmp_path
+) -> None:
+    (tmp_path / "lgw_noisy_init.py").write_text(
+        "import logging\nprint('loading config')\nlogging.getLogger().warning('cold')\n"
+        "def handler(event, context):\n    return 1\n"
+    )
+    service = service_factory(function("noisy", "lgw_noisy_init.handler", code_uri=tmp_path))
+    first = await service.invoke("noisy", b"{}", request_id="r-1")
+    second = await service.invoke("noisy", b"{}", request_id="r-2")
+    entries = logs.of("noisy")
+    assert entries[0] == "loading config"
+    assert re.fullmatch(r"\[WARNING\]\t\S+Z\t\tcold", entries[1])  # no request id during INIT
+    assert entries[2] == "START RequestId: r-1 Version: $LATEST"
+    assert first.log_tail.startswith("loading config\n")
+    assert second.log_tail.startswith("START RequestId: r-2 ")
+
+
+async def test_init_that_overruns_is_a_timeout(
+    service_factory: ServiceFactory, logs: Logs, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inprocess, "INIT_LIMIT", 0.3)
+    source = "import time\ntime.sleep(1)\ndef handler(event, context):\n    return 1\n"
+    (tmp_path / "lgw_slow_init.py").write_text(source)
+    service = service_factory(function("slowinit", "lgw_slow_init.handler", code_uri=tmp_path, timeout=0.3))
+    started = time.monotonic()
+    result = await service.invoke("slowinit", b"{}", request_id="r-1")
+    assert time.monotonic() - started < 0.8
+    assert json.loads(result.payload)["errorType"] == "Sandbox.Timedout"
+    entries = logs.of("slowinit")
+    assert re.fullmatch(r"INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: invoke\tStatus: timeout", entries[0])
+    assert entries[1] == "START RequestId: r-1 Version: $LATEST"
+    assert entries[2].endswith(" r-1 Task timed out after 0.30 seconds")
+    report = REPORT.match(entries[4])
+    assert report is not None and (report["init"], report["status"]) == (None, "timeout")
