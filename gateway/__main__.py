@@ -74,16 +74,22 @@ def _with_host(config: GatewayConfig, host: str) -> GatewayConfig:
 
 
 def _setup_logging(level: str) -> None:
+    from gateway.functions import FunctionRecordFilter
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    # Records logged by in-process handlers reach the function log already; do not print them twice.
+    handler.addFilter(FunctionRecordFilter())
     root = logging.getLogger("gateway")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
 
 
-def _function_log(name: str, line: str) -> None:
-    sys.stderr.write(f"{name:>12} | {line}\n")
+def _function_log(name: str, entry: str) -> None:
+    # One log event may span lines (a traceback); prefix each so functions can be followed apart.
+    prefix = f"{name:>12} | "
+    sys.stderr.write("".join(prefix + line + "\n" for line in entry.split("\n")))
 
 
 def run(config: GatewayConfig) -> int:

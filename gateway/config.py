@@ -359,6 +359,8 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
     if g.max_queued_requests < 0:
         raise fail("gateway.max_queued_requests", "must be 0 or more")
 
+    from gateway.functions.runtime import RESERVED_VARIABLES as reserved_variables
+
     functions: dict[str, FunctionConfig] = {}
     for name, fn in config.functions.items():
         key = f"functions.{name}"
@@ -377,6 +379,8 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
         for var in fn.environment:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", var):
                 raise fail(f"{key}.environment.{var}", "is not a valid variable name")
+            if var in reserved_variables:
+                raise fail(f"{key}.environment.{var}", "is reserved by Lambda and cannot be set (as on AWS)")
         functions[name] = dataclasses.replace(fn, name=name)
 
     def check_function(key: str, name: str | None) -> None:

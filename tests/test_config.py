@@ -86,6 +86,8 @@ def test_defaults_and_derived_ids(tmp_path: Path) -> None:
         ('[[function_urls]]\nfunction = "echo"\nlisten = "127.0.0.1:4000"\nauth_type = "IAM"\n',
          "function_urls[0].auth_type: must be one of 'NONE', 'AWS_IAM', not 'IAM'"),
         ("[distributions]\n", "distributions: unknown key"),
+        ("[functions.bad]\nhandler = 'a.b'\nenvironment = { AWS_REGION = 'x' }\n",
+         "functions.bad.environment.AWS_REGION: is reserved by Lambda"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, extra: str, message: str) -> None:
