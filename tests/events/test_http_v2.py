@@ -26,7 +26,8 @@ from gateway.errors import InvalidLambdaResponse
 from gateway.events.http_v2 import HttpV2
 from gateway.models import HttpRequest, HttpResponse, InvocationContext, RouteMatch
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+# Golden copies live beside the tests; shared/samples (next to the checkout) is the original.
+SAMPLES = Path(__file__).resolve().parent / "samples"
 
 # ---------------------------------------------------------------------------------------------
 # The voker request (S-VK): one request sent by curl over HTTP/2 through each AWS front door.
