@@ -23,6 +23,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+#: A private header carrying a custom reason phrase to servers that can send one (server.py).
+REASON_HEADER = b"x-lambda-gateway-reason"
+
 log = logging.getLogger("gateway")
 access_log = logging.getLogger("gateway.access")
 
@@ -45,6 +48,8 @@ class GatewayApp:
             cfg.listen.port: front for cfg, front in fronts if cfg.listen is not None and cfg.listen.port
         }
         self.access_log_enabled = access_log_enabled
+        #: set by the server when it turns REASON_HEADER into the status line's reason phrase.
+        self.reason_header = False
 
     def bind(self, port: int, front: BaseFront) -> None:
         """Record the port a front actually listens on (after binding port 0)."""
@@ -100,7 +105,7 @@ class GatewayApp:
                     status=500, headers=(("Content-Type", "application/json"),),
                     body=b'{"message":"Internal server error"}',
                 )
-        await _send(send, response)
+        await _send(send, response, self.reason_header)
         if self.access_log_enabled:
             _log_access(front, request, response, started)
 
@@ -160,11 +165,17 @@ async def read_request(scope: Scope, receive: Receive, limit: int) -> HttpReques
     return request_head(scope, b"".join(chunks))
 
 
-async def _send(send: Send, response: HttpResponse) -> None:
+async def _send(send: Send, response: HttpResponse, reason_header: bool = False) -> None:
     headers = [(name.encode("latin-1"), value.encode()) for name, value in response.headers]
-    headers.append((b"content-length", str(len(response.body)).encode()))
+    body = response.body
+    if response.status in (204, 304) or response.status < 200:
+        body = b""  # these statuses have no body and no Content-Length (RFC 9110 §8.6, §15.3.5)
+    else:
+        headers.append((b"content-length", str(len(body)).encode()))
+    if reason_header and response.reason:
+        headers.append((REASON_HEADER, response.reason.encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _log_access(front: BaseFront, request: HttpRequest, response: HttpResponse, started: float) -> None:

@@ -10,11 +10,12 @@ import asyncio
 import logging
 import signal
 import socket
+from http import HTTPStatus
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.app import GatewayApp
+from gateway.app import REASON_HEADER, GatewayApp
 from gateway.config import Address
 from gateway.errors import ConfigError
 
@@ -92,11 +93,49 @@ async def serve(
         await app.functions.aclose()
 
 
+class _H11WithReasons:
+    """hypercorn's view of h11, with status-line reason phrases.
+
+    hypercorn sends every HTTP/1.1 status line without a reason ("HTTP/1.1 200 "); AWS sends the
+    standard phrase, and an ALB sends a Lambda's ``statusDescription`` (ALB-R1). ASGI has no field
+    for a reason, so the app passes a custom one in the private ``REASON_HEADER``, removed here."""
+
+    def __init__(self, h11: Any) -> None:
+        self._h11 = h11
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._h11, name)
+
+    def Response(self, *, headers: Any, status_code: int, reason: bytes = b"", **kw: Any) -> Any:  # noqa: N802
+        kept = []
+        for name, value in headers:
+            if name == REASON_HEADER:
+                reason = value
+            else:
+                kept.append((name, value))
+        if not reason:
+            try:
+                reason = HTTPStatus(status_code).phrase.encode()
+            except ValueError:
+                reason = b""
+        return self._h11.Response(headers=kept, status_code=status_code, reason=reason, **kw)
+
+
+def _give_hypercorn_reasons() -> None:
+    import hypercorn.protocol.h11 as hypercorn_h11
+
+    if not isinstance(hypercorn_h11.h11, _H11WithReasons):
+        hypercorn_h11.h11 = _H11WithReasons(hypercorn_h11.h11)  # type: ignore[assignment]
+
+
 async def _hypercorn(
     app: GatewayApp, bound: list[Bound], stop: asyncio.Event, on_ready: Callable[[], None] | None
 ) -> None:
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
+
+    _give_hypercorn_reasons()
+    app.reason_header = True
 
     config = Config()
     config.bind = [f"fd://{b.sock.fileno()}" for b in bound]

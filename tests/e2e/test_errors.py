@@ -162,10 +162,6 @@ def test_function_cannot_break_response_framing(gw: Gateway, client: httpx.Clien
     follow_up(gw, client, kind)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gateway bug (ALB-R1): statusDescription is ignored, the status line is 'HTTP/1.1 299 ' -- "
-    "gateway/app.py _send cannot pass HttpResponse.reason through ASGI and hypercorn sends an empty "
-    "reason phrase on every response"))
 @pytest.mark.parametrize("kind", ["alb_single", "alb_multi"])
 def test_alb_status_description_is_the_status_line(gw: Gateway, kind: str) -> None:
     """ALB-R1: statusDescription ("299 Fine Indeed") is the text of the status line."""
@@ -173,6 +169,15 @@ def test_alb_status_description_is_the_status_line(gw: Gateway, kind: str) -> No
                                                              .path.encode()))
     assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 299 Fine Indeed"
     assert answer.endswith(b"\r\n\r\ndescribed")
+
+
+@pytest.mark.parametrize("kind", ["rest", "http", "url", "alb_single"])
+def test_status_line_has_the_standard_reason(gw: Gateway, kind: str) -> None:
+    """AWS's HTTP/1.1 status lines carry the standard reason phrase ("200 OK"), and so do ours."""
+    url = urlsplit(gw.url(kind, "garbage", "no-headers"))
+    answer = raw_exchange(gw.port(kind, "garbage"), _request(url.path.encode()))
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 200 OK"
+    assert b"x-lambda-gateway-reason" not in answer.lower()
 
 
 @pytest.mark.parametrize(("accept", "body"), [("text/html", b"dGVzdC1kYXRh"), ("image/png", b"test-data")])
