@@ -10,9 +10,9 @@ import asyncio
 import logging
 import signal
 import socket
-from http import HTTPStatus
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from gateway.app import REASON_HEADER, GatewayApp
@@ -124,8 +124,9 @@ class _H11WithReasons:
 def _give_hypercorn_reasons() -> None:
     import hypercorn.protocol.h11 as hypercorn_h11
 
-    if not isinstance(hypercorn_h11.h11, _H11WithReasons):
-        hypercorn_h11.h11 = _H11WithReasons(hypercorn_h11.h11)  # type: ignore[assignment]
+    current = getattr(hypercorn_h11, "h11")  # noqa: B009 (the module does not re-export h11)
+    if not isinstance(current, _H11WithReasons):
+        setattr(hypercorn_h11, "h11", _H11WithReasons(current))  # noqa: B010
 
 
 async def _hypercorn(
