@@ -51,6 +51,12 @@ def _load_config(args: argparse.Namespace) -> GatewayConfig:
     if args.no_access_log is not _UNSET:
         settings = dataclasses.replace(settings, access_log=False)
     config = dataclasses.replace(config, gateway=settings)
+    if settings.server == "uvicorn":
+        try:
+            import uvicorn  # noqa: F401
+        except ImportError:
+            key = "--server" if args.server is not _UNSET else "gateway.server"
+            raise ConfigError("uvicorn is not installed: pip install 'lambda-gateway[fast]'", key=key) from None
     if args.host is not _UNSET:
         config = _with_host(config, args.host)
     return config
@@ -113,6 +119,9 @@ def run(config: GatewayConfig) -> int:
         asyncio.run(serve(app, bound, server=config.gateway.server))
     except KeyboardInterrupt:
         pass
+    except ConfigError as exc:
+        print(f"gateway: config error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from gateway.config import GatewayConfig
-from gateway.errors import RequestTooLarge
+from gateway.errors import ClientDisconnected, InvalidLambdaResponse, RequestTooLarge
 from gateway.fronts import BaseFront, build_fronts
 from gateway.functions import FunctionsService
 from gateway.models import HttpRequest, HttpResponse
@@ -44,21 +44,27 @@ class GatewayApp:
         self.config = config
         self.functions = functions
         self.fronts = fronts
-        self.by_port: dict[int, BaseFront] = {
-            cfg.listen.port: front for cfg, front in fronts if cfg.listen is not None and cfg.listen.port
-        }
+        self.by_address: dict[tuple[str, int], BaseFront] = {}
+        self.by_port: dict[int, BaseFront | None] = {}
+        for cfg, front in fronts:
+            if cfg.listen is not None and cfg.listen.port:
+                self.bind(cfg.listen.host, cfg.listen.port, front)
         self.access_log_enabled = access_log_enabled
         #: set by the server when it turns REASON_HEADER into the status line's reason phrase.
         self.reason_header = False
 
-    def bind(self, port: int, front: BaseFront) -> None:
-        """Record the port a front actually listens on (after binding port 0)."""
-        self.by_port[port] = front
+    def bind(self, host: str, port: int, front: BaseFront) -> None:
+        """Record the address a front actually listens on (after binding port 0)."""
+        self.by_address[(host, port)] = front
+        # By port alone only while one front has that port (a wildcard host reports the local IP).
+        self.by_port[port] = front if self.by_port.get(port, front) is front else None
 
     def front_for(self, scope: Scope) -> BaseFront | None:
         server = scope.get("server")
-        if server and server[1] in self.by_port:
-            return self.by_port[server[1]]
+        if server:
+            front = self.by_address.get((server[0], server[1])) or self.by_port.get(server[1])
+            if front is not None:
+                return front
         if len(self.fronts) == 1:
             return self.fronts[0][1]
         return None
@@ -70,8 +76,7 @@ class GatewayApp:
         elif kind == "lifespan":
             await self.lifespan(receive, send)
         elif kind == "websocket":
-            # None of these fronts pass WebSocket upgrades to Lambda (ALB-11: 400).
-            await send({"type": "websocket.close", "code": 1008})
+            await self.websocket(scope, receive, send)
 
     async def lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -82,6 +87,19 @@ class GatewayApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An Upgrade request. No front passes WebSocket upgrades to Lambda: ALB answers 400
+        (ALB-11); the API Gateway fronts and function URLs answer it as a plain request [INF]."""
+        front = self.front_for(scope)
+        if front is None or "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        request = request_head(dict(scope, method="GET"), b"")
+        response = await front.handle(request)
+        headers = _encode_headers(response)
+        await send({"type": "websocket.http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": response.body})
+
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         front = self.front_for(scope)
@@ -91,6 +109,9 @@ class GatewayApp:
             return
         try:
             request = await read_request(scope, receive, front.max_body)
+        except ClientDisconnected:
+            # The client left before its body arrived: AWS never invokes with part of a body (C-1).
+            return
         except RequestTooLarge as exc:
             request = request_head(scope, b"")
             response = front.render_error(exc, request, front.new_ctx())
@@ -105,7 +126,13 @@ class GatewayApp:
                     status=500, headers=(("Content-Type", "application/json"),),
                     body=b'{"message":"Internal server error"}',
                 )
-        await _send(send, response, self.reason_header)
+        try:
+            await _send(send, response, self.reason_header)
+        except UnicodeEncodeError as exc:
+            bad = InvalidLambdaResponse(f"a response header cannot be sent over HTTP: {exc}")
+            front.explain(bad, request)
+            response = front.render_error(bad, request, front.new_ctx())
+            await _send(send, response, self.reason_header)
         if self.access_log_enabled:
             _log_access(front, request, response, started)
 
@@ -119,13 +146,8 @@ def request_head(scope: Scope, body: bytes) -> HttpRequest:
         path = quote(scope.get("path", "/"), safe="/%!$&'()*+,;=:@~")
     else:
         path = raw_path.decode("latin-1")
-    headers = []
-    for name, value in scope["headers"]:
-        try:
-            text = value.decode()
-        except UnicodeDecodeError:
-            text = value.decode("latin-1")
-        headers.append((name.decode("latin-1"), text))
+    # Values stay latin-1 wire strings, like the path and query; formats re-read them as UTF-8.
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
     client = scope.get("client") or ("127.0.0.1", 0)
     server = scope.get("server") or ("127.0.0.1", 80)
     return HttpRequest(
@@ -154,7 +176,7 @@ async def read_request(scope: Scope, receive: Receive, limit: int) -> HttpReques
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientDisconnected("the client disconnected before the whole body arrived")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -165,8 +187,12 @@ async def read_request(scope: Scope, receive: Receive, limit: int) -> HttpReques
     return request_head(scope, b"".join(chunks))
 
 
+def _encode_headers(response: HttpResponse) -> list[tuple[bytes, bytes]]:
+    return [(name.encode("ascii"), value.encode()) for name, value in response.headers]
+
+
 async def _send(send: Send, response: HttpResponse, reason_header: bool = False) -> None:
-    headers = [(name.encode("latin-1"), value.encode()) for name, value in response.headers]
+    headers = _encode_headers(response)
     body = response.body
     if response.status in (204, 304) or response.status < 200:
         body = b""  # these statuses have no body and no Content-Length (RFC 9110 §8.6, §15.3.5)

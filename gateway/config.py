@@ -134,7 +134,7 @@ class RestApiConfig:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FixedResponse:
     status: int = 404
-    content_type: str = "text/plain; charset=utf-8"
+    content_type: str = "text/plain"
     body: str = ""
 
 
@@ -450,6 +450,10 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
             problem = validate_alb_rule(rule)
             if problem:
                 raise fail(rkey, problem)
+            if rule.fixed_response is not None:
+                _check_fixed_response(rule.fixed_response, f"{rkey}.fixed_response", fail)
+        if alb.default_action is not None:
+            _check_fixed_response(alb.default_action, f"{key}.default_action", fail)
             check_function(f"{rkey}.function", rule.function)
         check_function(f"{key}.default_function", alb.default_function)
         albs.append(dataclasses.replace(alb, name=name))
@@ -466,6 +470,20 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
     )
     _check_addresses(config, fail)
     return config
+
+
+# The ELB API's FixedResponseActionConfig: StatusCode ^(2|4|5)\d\d$, these content types, a body of
+# at most 1024 characters. https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_FixedResponseActionConfig.html
+_FIXED_TYPES = ("text/plain", "text/css", "text/html", "application/javascript", "application/json")
+
+
+def _check_fixed_response(fixed: FixedResponse, key: str, fail: Callable[[str, str], ConfigError]) -> None:
+    if not (200 <= fixed.status <= 299 or 400 <= fixed.status <= 599):
+        raise fail(f"{key}.status", "must be 2XX, 4XX or 5XX, as an ALB fixed response")
+    if fixed.content_type not in _FIXED_TYPES:
+        raise fail(f"{key}.content_type", f"must be one of {', '.join(_FIXED_TYPES)}")
+    if len(fixed.body) > 1024:
+        raise fail(f"{key}.body", "is over the 1024 characters an ALB fixed response may carry")
 
 
 def _check_addresses(config: GatewayConfig, fail: Callable[[str, str], ConfigError]) -> None:

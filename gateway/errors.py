@@ -7,7 +7,8 @@
      ├── RequestError             the client's request is refused before any invocation
      │    ├── RouteNotFound       no route/resource/rule matches
      │    ├── BadRequest          malformed request (bad escapes, bad framing)
-     │    └── RequestTooLarge     body over the front's or Lambda's limit
+     │    ├── RequestTooLarge     body over the front's or Lambda's limit
+     │    └── ClientDisconnected  the body never fully arrived; nothing is invoked
      ├── InvokeError              invoking the function failed
      │    ├── UnknownFunction     no such function (a wiring bug, since config is validated)
      │    ├── Throttled           concurrency or queue limit reached (Lambda 429)
@@ -16,7 +17,9 @@
      │    ├── ResponseTooLarge    the function's payload is over the limit
      │    ├── InvalidLambdaResponse  the payload does not fit the front's response format
      │    │    └── BodyDecodeError   isBase64Encoded true with a body that is not base64
+     │    ├── RemoteError         a remote Invoke API endpoint is unreachable or refused the call
      │    └── IntegrationTimeout  the front stopped waiting (API Gateway's 29/30 s)
+     │         └── RemoteTimeout  a remote Invoke API endpoint did not answer in time
      └── EdgeError                (CloudFront; a later issue)
 
 Seams map foreign errors (OSError, JSON, httpx) into this tree with ``raise ... from exc``;
@@ -62,6 +65,10 @@ class RequestTooLarge(RequestError):
     """The request body is over the front's limit."""
 
 
+class ClientDisconnected(RequestError):
+    """The client went away before its whole request arrived: nothing is invoked."""
+
+
 class InvokeError(GatewayError):
     """Invoking the function did not give a usable result."""
 
@@ -100,6 +107,20 @@ class BodyDecodeError(InvalidLambdaResponse):
 
 class IntegrationTimeout(InvokeError):
     """The front stopped waiting for the function (API Gateway's integration timeout)."""
+
+
+class RemoteError(InvokeError):
+    """A function's remote Invoke API endpoint could not be reached or refused the call (not 404/413/429).
+
+    To the client this is the Lambda service failing the invocation: REST and HTTP APIs 500,
+    ALB and function URLs 502 (each front's answer for an invoke error)."""
+
+
+class RemoteTimeout(IntegrationTimeout):
+    """A remote endpoint gave no answer within the function's timeout plus a margin.
+
+    To the client the same as the front's own integration timeout: REST 504, HTTP API 503, ALB
+    504 (a function URL has none: 502)."""
 
 
 class EdgeError(GatewayError):

@@ -60,7 +60,7 @@ def bind_all(app: GatewayApp) -> list[Bound]:
             key = f"{sections.get(front.kind, front.kind)}[{index}].listen"
             sock = bind(cfg.listen, key, file=app.config.source)
             host, port = sock.getsockname()[:2]
-            app.bind(port, front)
+            app.bind(host, port, front)
             bound.append(Bound(sock, Address(host, port), key))
     except ConfigError:
         for b in bound:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from typing import Any
 from urllib.parse import unquote, unquote_plus
@@ -94,9 +95,15 @@ def matches_media_types(content_type: str | None, patterns: tuple[str, ...]) -> 
     return False
 
 
+# RFC 9110 §5.5: a field value has no control characters but HTAB (CR, LF and NUL would also
+# split the response); §5.6.2: a field name is a token.
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
 def is_header_safe(text: str) -> bool:
-    """False when a header name or value would break HTTP framing (CR, LF, NUL)."""
-    return not any(ch in text for ch in "\r\n\0")
+    """False when a header value could not be sent as it is (control characters such as CR, LF, NUL)."""
+    return _BAD_VALUE.search(text) is None
 
 
 def parse_status_code(value: Any, *, where: str = "statusCode") -> int:
@@ -109,8 +116,9 @@ def parse_status_code(value: Any, *, where: str = "statusCode") -> int:
         code = int(value.strip())
     else:
         raise InvalidLambdaResponse(f"{where} must be an integer or a string of digits, got {value!r}")
-    if not 100 <= code <= 599:
-        raise InvalidLambdaResponse(f"{where} {code} is not an HTTP status code (100-599)")
+    if not 200 <= code <= 599:
+        # 1xx answers are interim responses; a final answer cannot be one [INF: AWS's reaction unrecorded].
+        raise InvalidLambdaResponse(f"{where} {code} is not a final HTTP status code (200-599)")
     return code
 
 
@@ -125,13 +133,15 @@ def header_value_text(value: Any, *, where: str) -> str:
     else:
         raise InvalidLambdaResponse(f"{where} must be a string or a number, got {type(value).__name__}")
     if not is_header_safe(text):
-        raise InvalidLambdaResponse(f"{where} contains CR, LF or NUL, which would break the HTTP response")
+        raise InvalidLambdaResponse(
+            f"{where} contains a control character (CR, LF, NUL ...), which would break the HTTP response"
+        )
     return text
 
 
 def check_header_name(name: str, *, where: str) -> str:
-    if not name or not is_header_safe(name) or any(ch in name for ch in " :\t"):
-        raise InvalidLambdaResponse(f"{where}: {name!r} is not a valid header name")
+    if not _TOKEN.fullmatch(name):
+        raise InvalidLambdaResponse(f"{where}: {name!r} is not a valid header name (RFC 9110 token characters only)")
     return name
 
 

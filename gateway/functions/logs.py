@@ -181,6 +181,16 @@ class _Capture:
             if self.handler not in root.handlers:
                 root.addHandler(self.handler)
 
+    def ensure(self) -> None:
+        """Re-wrap sys.stdout/sys.stderr if someone replaced them (pytest's capture does, per test)."""
+        if self.users and not (
+            isinstance(sys.stdout, _ThreadAwareStream) and isinstance(sys.stderr, _ThreadAwareStream)
+        ):
+            with self.lock:
+                for name, index in (("stdout", 0), ("stderr", 1)):
+                    if not isinstance(getattr(sys, name), _ThreadAwareStream):
+                        setattr(sys, name, _ThreadAwareStream(getattr(sys, name), index, self))
+
     def release(self) -> None:
         """Drop one user; the last one restores the streams and removes the root handler."""
         with self.lock:

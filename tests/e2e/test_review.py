@@ -1,8 +1,8 @@
 """Review findings, each demonstrated over loopback against a real hypercorn server.
 
-Every test is marked ``xfail(strict=True)``: it fails today for the reason given and will turn the
-suite red (XPASS) once the finding is fixed, so the marker can then be removed. Rule ids refer to
-shared/reference/http-events.md; "issue 2" is the issue being delivered.
+Each test was written failing and fixed since; the two still marked ``xfail(strict=True)`` are
+limits of in-process isolation (one interpreter) that process environments remove. Rule ids refer
+to shared/reference/http-events.md; "issue 2" is the core issue.
 """
 
 from __future__ import annotations
@@ -113,9 +113,6 @@ def handler(event, context):
 CITY = "Srīperumbūdūr 日本"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app.py request_head decodes header values as UTF-8, then events' wire_text re-reads them as if "
-    "latin-1 with errors='replace': every character above U+00FF becomes '?'"))
 @pytest.mark.parametrize("front", sorted(FRONTS))
 def test_utf8_header_values_reach_the_event_intact(tmp_path: Path, front: str) -> None:
     """AWS hands UTF-8 header values to the function decoded (ALB: honojs/hono#4432 'Srīperumbūdūr' in
@@ -143,9 +140,6 @@ def handler(event, context):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app.py read_request treats http.disconnect as the end of the body and the front invokes the "
-    "function with the truncated body (10 of 1000 announced bytes)"))
 @pytest.mark.parametrize("front", sorted(FRONTS))
 def test_truncated_request_body_is_never_invoked(tmp_path: Path, front: str) -> None:
     """C-1: the gateway invokes with the request's whole body; API Gateway/ALB/URLs buffer the body
@@ -170,9 +164,6 @@ def handler(event, context):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "events/common.py parse_status_code accepts 100-199; app.py _send hands a 1xx final status to "
-    "hypercorn, h11 raises LocalProtocolError and the client gets no response at all"))
 @pytest.mark.parametrize("front", sorted(FRONTS))
 @pytest.mark.parametrize("code", [100, 101])
 def test_1xx_status_code_result_still_gets_an_answer(tmp_path: Path, front: str, code: int) -> None:
@@ -196,10 +187,6 @@ def handler(event, context):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "events/common.py check_header_name only refuses space, ':', tab, CR, LF, NUL: a name h11 refuses "
-    "('X(Foo)') or one outside latin-1 ('X-✓', UnicodeEncodeError in app.py _send) escapes to "
-    "hypercorn, which answers an empty 500 and logs 'Error in ASGI Framework'"))
 @pytest.mark.parametrize("name", ["X(Foo)", "X-\u2713", "X-caf\u00e9"])
 @pytest.mark.parametrize(("front", "answer"), [("rest", (502, REST_502)), ("http", (500, HTTP_500))])
 def test_unsendable_header_name_is_a_malformed_result(
@@ -215,9 +202,6 @@ def test_unsendable_header_name_is_a_malformed_result(
 # ---------------------------------------------------------------------------------------------
 # 5. `gateway serve --server uvicorn` without the `fast` extra: a traceback, exit 1.
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server.py _uvicorn raises ConfigError inside asyncio.run(serve(...)); __main__.run only catches "
-    "KeyboardInterrupt, so the user gets the start-up table, then a traceback and exit status 1"))
 def test_cli_server_uvicorn_without_fast_extra_exits_2_without_traceback(tmp_path: Path) -> None:
     """Issue 2: 'A config error exits with status 2 and one line ... Never a traceback.' The README's
     first command installs the package without extras; `--server uvicorn` then needs `[fast]`."""
@@ -255,9 +239,6 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app.py GatewayApp picks the front by port only (by_port); config.py _check_addresses accepts "
-    "127.0.0.1:P and 127.0.0.2:P, so requests to the first front are served by the second"))
 def test_fronts_on_one_port_and_two_addresses_stay_apart(tmp_path: Path) -> None:
     with socket.socket() as probe:
         try:
@@ -289,9 +270,6 @@ def test_fronts_on_one_port_and_two_addresses_stay_apart(tmp_path: Path) -> None
 # ---------------------------------------------------------------------------------------------
 # 7. ALB fixed responses are not validated at load time.
 
-@pytest.mark.xfail(strict=True, reason=(
-    "config.py accepts any FixedResponse status/content_type; at request time status 101 drops the "
-    "connection and 99999 or a content type with a newline gives hypercorn's empty 500"))
 @pytest.mark.parametrize("fixed", [
     {"status": 101}, {"status": 99999}, {"status": 302}, {"status": 200, "content_type": "text/plain\nX-Evil: 1"},
 ])
@@ -309,9 +287,6 @@ def test_alb_fixed_response_is_validated_at_load(tmp_path: Path, fixed: dict[str
 # ---------------------------------------------------------------------------------------------
 # 8. A WebSocket upgrade to an ALB gets hypercorn's 403, not ALB's 400.
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hypercorn gives upgrade requests a 'websocket' scope; app.py closes it before accept (403) and "
-    "fronts/alb.py's BadRequest branch for Upgrade: websocket is never reached"))
 def test_alb_websocket_upgrade_is_400(tmp_path: Path) -> None:
     """ALB-11: 'WebSocket upgrade -> 400' (D-ALB-TS)."""
     with serve(tmp_path, RECORD) as (gw, _):
@@ -332,10 +307,6 @@ def handler(event, context):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "logs.py _Capture installs its stdout wrapper once; pytest's capture swaps sys.stdout between "
-    "tests and drops it, so later handler prints bypass the function log (no 'hello | ' prefix, "
-    "not between START and END)"))
 def test_plugin_keeps_handler_prints_in_the_function_log(pytester: pytest.Pytester) -> None:
     """Issue 2: every invocation logs START/END/REPORT 'with the handler's own output (print, logging)
     between them, prefixed by function name'; the pytest plugin is how users run the gateway in tests."""

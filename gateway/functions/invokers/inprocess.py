@@ -87,6 +87,7 @@ class InProcessInvoker:
         if environment is None or not environment.alive:
             environment = self._environment = self._start_environment()
         job = Job(payload, request_id, trace_id, client_context, loop, environment)
+        CAPTURE.ensure()
         if environment.handler is None:  # cold: INIT first; the environment logs START after it
             job.timer = loop.call_later(max(INIT_LIMIT, self.function.timeout), self._expire, job)
             environment.jobs.put(job)
