@@ -1,7 +1,11 @@
 """The baseline: a bare Starlette app with one trivial JSON endpoint, served like the gateway serves.
 
-    python benchmarks/bare_app.py --server hypercorn --port 8000
+    python benchmarks/bare_app.py --server hypercorn --port 8000 [--sync]
     curl http://127.0.0.1:8000/items/42        # {"ok":true}
+
+The endpoint is ``async def`` (answered on the event loop); with ``--sync`` it is a plain ``def``,
+which Starlette runs in its thread pool: one thread hop per request, as the gateway's in-process
+functions have (each runs in its environment's thread).
 
 The socket is bound here (SO_REUSEADDR, backlog 1024, non-blocking, TCP_NODELAY on connections) and
 handed to the server with the same settings as gateway/server.py (no access log, no Server header,
@@ -31,7 +35,13 @@ async def item(request: Request) -> Response:
     return Response(BODY, media_type="application/json")
 
 
+def item_sync(request: Request) -> Response:
+    """The same endpoint as a plain function: Starlette runs it in its thread pool, one hop per request."""
+    return Response(BODY, media_type="application/json")
+
+
 app = Starlette(routes=[Route("/items/{id}", item)])
+app_sync = Starlette(routes=[Route("/items/{id}", item_sync)])
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -45,7 +55,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve_hypercorn(sock: socket.socket, stop: asyncio.Event) -> None:
+async def serve_hypercorn(app: Starlette, sock: socket.socket, stop: asyncio.Event) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
@@ -61,7 +71,7 @@ async def serve_hypercorn(sock: socket.socket, stop: asyncio.Event) -> None:
     await serve(app, config, shutdown_trigger=stop.wait, mode="asgi")  # type: ignore[arg-type]
 
 
-async def serve_uvicorn(sock: socket.socket, stop: asyncio.Event) -> None:
+async def serve_uvicorn(app: Starlette, sock: socket.socket, stop: asyncio.Event) -> None:
     import uvicorn
 
     config = uvicorn.Config(
@@ -77,15 +87,16 @@ async def serve_uvicorn(sock: socket.socket, stop: asyncio.Event) -> None:
     waiter.cancel()
 
 
-async def main_async(server: str, sock: socket.socket) -> None:
+async def main_async(server: str, sock: socket.socket, sync: bool = False) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    served = app_sync if sync else app
     if server == "hypercorn":
-        await serve_hypercorn(sock, stop)
+        await serve_hypercorn(served, sock, stop)
     else:
-        await serve_uvicorn(sock, stop)
+        await serve_uvicorn(served, sock, stop)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,11 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--sync", action="store_true",
+                        help="a plain def endpoint, run in Starlette's thread pool (default: async def)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     sock = bind(args.host, args.port)
-    print(f"bare Starlette ({args.server}) on http://{args.host}:{sock.getsockname()[1]}/items/42", flush=True)
-    asyncio.run(main_async(args.server, sock))
+    kind = "sync endpoint" if args.sync else "async endpoint"
+    print(f"bare Starlette ({args.server}, {kind}) on http://{args.host}:{sock.getsockname()[1]}/items/42", flush=True)
+    asyncio.run(main_async(args.server, sock, args.sync))
     return 0
 
 

@@ -283,6 +283,24 @@ class Wrk:
 # --- figures and tables ----------------------------------------------------------------------------
 
 
+def idle_warnings(groups: dict[str, list[Run]]) -> list[str]:
+    """Explain targets whose server was not busy: CPU contention, or latency stalls (Nagle + delayed ACK)."""
+    lines = []
+    for name, runs in groups.items():
+        busy = median_or_none([r.server_cpu for r in runs])
+        if busy is None or busy >= 85:
+            continue
+        p50 = median([r.p50_ms for r in runs])
+        if p50 >= 35 and busy < 70:
+            lines.append(f"WARNING: {name}: the server was {busy:.0f}% busy with p50 {p50:.0f} ms: requests stall "
+                         "~40 ms each, the signature of Nagle's algorithm meeting delayed ACKs (TCP_NODELAY off "
+                         "on the server's sockets), not of CPU cost; compare the 'CPU us/req' column")
+        else:
+            lines.append(f"WARNING: {name}: the server got only {busy:.0f}% of a core (median): other processes "
+                         "compete for the CPUs; req/s ratios are noisy, the 'by CPU' ratios less so")
+    return lines
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

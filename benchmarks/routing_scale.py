@@ -224,10 +224,7 @@ def report(server: str, count: int, apis: list[str], runs: dict[tuple[str, str],
              harness.table(header, rows), "", *verdicts]
     if any(r.socket_errors or r.non_2xx for these in runs.values() for r in these):
         lines.append("WARNING: some runs had socket errors or non-2xx answers; their figures are suspect")
-    busy = [r.server_cpu for these in runs.values() for r in these if r.server_cpu is not None]
-    if busy and harness.median(busy) < 85:
-        lines.append(f"WARNING: the servers got only {harness.median(busy):.0f}% of a core (median): other "
-                     "processes compete for the CPUs; req/s ratios are noisy, the 'by CPU' ratios less so")
+    lines += harness.idle_warnings({f"{api} API, {size} route(s)": these for (api, size), these in runs.items()})
     return "\n".join(lines)
 
 

@@ -9,7 +9,9 @@ Starts, as child processes on ephemeral 127.0.0.1 ports:
     /items/*) and function_urls,
 then drives each with wrk (1 thread, C keep-alive connections; a warm-up run per target first) and,
 for each round and each front, runs bare and that front back to back (their order alternating).
-Each pair gives a ratio front/bare; the table shows medians over the rounds.
+Each pair gives a ratio front/bare; the table shows medians over the rounds. ``--baseline sync``
+makes the bare endpoint a plain def run in Starlette's thread pool (a thread hop per request, as the
+gateway's in-process functions have); the issue's baseline is the default, async.
 
 Needs wrk: apt-get install -y wrk (Debian/Ubuntu), brew install wrk (macOS).
 """
@@ -33,6 +35,7 @@ BODY = b'{"ok":true}'
 STAGE = "bench"
 # The issue's targets (gateway/bare req/s); the issue sets one for the HTTP API under hypercorn.
 TARGETS = {"http_apis": 0.8}
+BARE = {"async": "bare starlette", "sync": "bare starlette (sync)"}
 
 
 def gateway_config(directory: Path, ports: dict[str, int], fronts: list[str]) -> str:
@@ -81,6 +84,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
     parser.add_argument("--fronts", default=",".join(FRONTS),
                         help=f"comma-separated subset of {','.join(FRONTS)} (default: all)")
+    parser.add_argument("--baseline", choices=("async", "sync"), default="async",
+                        help="the bare app's endpoint: async def (default; the issue's baseline) or a plain def "
+                             "run in Starlette's thread pool (one thread hop per request, as the gateway has)")
     parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, handler, server logs)")
     args = parser.parse_args(argv)
@@ -120,11 +126,12 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     config = work / "gateway.toml"
     config.write_text(gateway_config(work, ports, fronts))
 
+    sync = ["--sync"] if args.baseline == "sync" else []
     bare = children.start("bare", [harness.PYTHON, str(Path(__file__).with_name("bare_app.py")),
-                                   "--server", args.server, "--port", str(ports["bare"])], work)
+                                   "--server", args.server, "--port", str(ports["bare"]), *sync], work)
     gateway = children.start("gateway", harness.gateway_argv(config, args.server), work, cwd=harness.REPO)
 
-    bare_target = Target("bare starlette", f"http://127.0.0.1:{ports['bare']}/items/42", bare)
+    bare_target = Target(BARE[args.baseline], f"http://127.0.0.1:{ports['bare']}/items/42", bare)
     targets = {f: Target(f, front_url(f, ports[f]), gateway) for f in fronts}
     for target in [bare_target, *targets.values()]:
         response = harness.wait_ready(target.server, target.url)
@@ -156,11 +163,11 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
                 cpu_ratios[front].append(bare_cpu / front_cpu)
 
     print()
-    print(report(args.server, bare_runs, front_runs, ratios, cpu_ratios))
+    print(report(args.server, bare_target.name, bare_runs, front_runs, ratios, cpu_ratios))
     return 0
 
 
-def report(server: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
+def report(server: str, bare_name: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
            ratios: dict[str, list[float]], cpu_ratios: dict[str, list[float]]) -> str:
     header = ["target", "req/s", "p50 ms", "p99 ms", "gateway/bare", "(min-max)", "target",
               "CPU us/req", "by CPU", "server CPU", "wrk CPU", "errors"]
@@ -180,7 +187,7 @@ def report(server: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
             str(errors),
         ]
 
-    rows = [row("bare starlette", bare_runs, "1.00", "", "", "1.00")]
+    rows = [row(bare_name, bare_runs, "1.00", "", "", "1.00")]
     verdicts = []
     for front, runs in front_runs.items():
         ratio = harness.median(ratios[front])
@@ -189,6 +196,8 @@ def report(server: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
             goal = f">= {TARGETS[front]:.2f}"
             met = "met" if ratio >= TARGETS[front] else "NOT met"
             scope = "" if server == "hypercorn" else " (the issue sets it for hypercorn)"
+            if bare_name != BARE["async"]:
+                scope += " (the issue's baseline is the async endpoint)"
             verdicts.append(f"target {front} gateway/bare {goal}{scope}: {met} ({ratio:.2f})")
         by_cpu = f"{harness.median(cpu_ratios[front]):.2f}" if cpu_ratios[front] else "-"
         rows.append(row(f"gateway {front}", runs, f"{ratio:.2f}",
@@ -200,10 +209,8 @@ def report(server: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
              harness.table(header, rows), "", *verdicts]
     if any(r.socket_errors or r.non_2xx for runs in [bare_runs, *front_runs.values()] for r in runs):
         lines.append("WARNING: some runs had socket errors or non-2xx answers; their figures are suspect")
-    busy = [r.server_cpu for runs in [bare_runs, *front_runs.values()] for r in runs if r.server_cpu is not None]
-    if busy and harness.median(busy) < 85:
-        lines.append(f"WARNING: the servers got only {harness.median(busy):.0f}% of a core (median): other "
-                     "processes compete for the CPUs; req/s ratios are noisy, the 'by CPU' ratios less so")
+    groups = {bare_name: bare_runs, **{f"gateway {f}": runs for f, runs in front_runs.items()}}
+    lines += harness.idle_warnings(groups)
     return "\n".join(lines)
 
 

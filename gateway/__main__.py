@@ -18,7 +18,8 @@ from gateway.errors import ConfigError
 EXAMPLE = Path(__file__).parent / "example" / "gateway.toml"
 _UNSET: Any = object()
 
-URL_SCHEMES = {"http_api": "HTTP API", "rest_api": "REST API", "alb": "ALB", "function_url": "function URL"}
+URL_SCHEMES = {"http_api": "HTTP API", "rest_api": "REST API", "alb": "ALB", "function_url": "function URL",
+               "admin": "admin"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default=_UNSET,
                        help="listen on this IP for every front, keeping each front's port (0.0.0.0 in a container)")
     serve.add_argument("--no-access-log", action="store_true", default=_UNSET, help="no access-log lines")
+    serve.add_argument("--no-reload", action="store_true", default=_UNSET,
+                       help="no hot reload (default: a change under a function's code_uri or layers "
+                            "sends new invocations to fresh environments)")
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     args = parser.parse_args(argv)
     try:
@@ -50,6 +54,8 @@ def _load_config(args: argparse.Namespace) -> GatewayConfig:
         settings = dataclasses.replace(settings, server=args.server)
     if args.no_access_log is not _UNSET:
         settings = dataclasses.replace(settings, access_log=False)
+    if args.no_reload is not _UNSET:
+        settings = dataclasses.replace(settings, reload=False)
     config = dataclasses.replace(config, gateway=settings)
     if settings.server == "uvicorn":
         try:
@@ -75,7 +81,7 @@ def _with_host(config: GatewayConfig, host: str) -> GatewayConfig:
 
     return dataclasses.replace(
         config, http_apis=move(config.http_apis), rest_apis=move(config.rest_apis),
-        albs=move(config.albs), function_urls=move(config.function_urls),
+        albs=move(config.albs), function_urls=move(config.function_urls), admin=move((config.admin,))[0],
     )
 
 

@@ -72,19 +72,61 @@ class GatewaySettings:
     access_log: bool = True
     # In-process functions run one invocation at a time; this many more may wait (then: throttle).
     max_queued_requests: int = 1000
+    # In-flight invocations across every function, as an AWS account's Regional limit (1000).
+    concurrency_limit: int = 1000
+    # Hot reload: a change under a function's code_uri or layers sends new invocations to fresh
+    # environments (functions/reload.py). `gateway serve --no-reload` turns it off.
+    reload: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleKeys:
+    """A function's ``role`` given as explicit keys (what Lambda's execution role would hand it)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AliasConfig:
+    """``aliases.<name>``: a version, plus at most one more with a share of the traffic."""
+
+    version: str
+    additional_version_weights: Mapping[str, float] = field(default_factory=dict)
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FunctionConfig:
     name: str = ""
-    handler: str
+    handler: str = ""  # required unless ``endpoint`` is set (checked in _check_function)
     code_uri: Path = field(default=Path("."), metadata={"path": True})
     runtime: str = "python3.11"
     timeout: float = 3 * SECONDS
     memory_size: int = 128
     environment: Mapping[str, str] = field(default_factory=dict)
-    isolation: Literal["inprocess"] = "inprocess"
+    isolation: Literal["inprocess", "process"] = "process"
     description: str = ""
+    # Process environments (gateway/functions/invokers/process.py): seconds an idle environment
+    # lives on, and the size of its private /tmp in MB (Lambda's ephemeral storage, 512-10240).
+    idle_timeout: float = 300 * SECONDS
+    ephemeral_storage: int = 512
+    # A remote function: a Lambda Invoke API endpoint (AWS or RIE) and the name to invoke there
+    # (default: this function's name). handler, code_uri and isolation then do not apply.
+    endpoint: str | None = None
+    remote_name: str = ""
+    # Concurrency, role, layers, versions and aliases (gateway/functions/{concurrency,credentials,
+    # layers,versions}.py). "function_wide" settings belong to the function, never to a version.
+    reserved_concurrency: int | None = field(default=None, metadata={"function_wide": True})
+    provisioned_concurrency: int = 0
+    role: Literal["inherit"] | RoleKeys | None = None
+    layers: tuple[Path, ...] = ()
+    versions: Mapping[str, FunctionConfig] = field(
+        default_factory=dict, metadata={"function_wide": True, "variants": True})
+    aliases: Mapping[str, AliasConfig] = field(default_factory=dict, metadata={"function_wide": True})
+    # "$LATEST" for the function itself; a version's own config carries its number.
+    version: str = field(default="$LATEST", metadata={"internal": True})
 
     @property
     def arn_suffix(self) -> str:
@@ -185,6 +227,17 @@ class FunctionUrlConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AdminConfig:
+    """``[admin]``: the gateway's own listener (GET /metrics, fronts/admin.py); off unless ``listen`` is set."""
+
+    listen: Address | None = None
+
+    @property
+    def name(self) -> str:
+        return "admin"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """The whole configuration. ``base_dir`` is the directory relative paths are resolved in."""
 
@@ -194,6 +247,7 @@ class GatewayConfig:
     rest_apis: tuple[RestApiConfig, ...] = ()
     albs: tuple[AlbConfig, ...] = ()
     function_urls: tuple[FunctionUrlConfig, ...] = ()
+    admin: AdminConfig = field(default_factory=AdminConfig)
     source: str = field(default="", metadata={"internal": True})
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -212,6 +266,7 @@ class GatewayConfig:
         out += [("rest_api", c) for c in self.rest_apis]
         out += [("alb", c) for c in self.albs]
         out += [("function_url", c) for c in self.function_urls]
+        out += [("admin", self.admin)] if self.admin.listen is not None else []
         return out
 
 
@@ -253,7 +308,7 @@ class _Converter:
                 return None
             if len(args) == 1:
                 return self.convert(value, args[0], key, meta)
-            raise TypeError(f"unsupported union {tp}")
+            return self.union(value, args, key, meta)
         if origin is Literal:
             choices = typing.get_args(tp)
             if value not in choices:
@@ -313,12 +368,52 @@ class _Converter:
             if name not in fields:
                 known = ", ".join(sorted(fields))
                 raise self.fail(sub, f"unknown key (known keys here: {known})")
-            kwargs[name] = self.convert(raw, hints[name], sub, fields[name].metadata)
+            if not fields[name].metadata.get("variants"):  # converted last, over the rest of the table
+                kwargs[name] = self.convert(raw, hints[name], sub, fields[name].metadata)
         for name, f in fields.items():
             missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
             if missing and name not in kwargs:
                 raise self.fail(f"{key}.{name}" if key else name, "is required")
+        for name, f in fields.items():
+            if f.metadata.get("variants") and name in value:
+                kwargs[name] = self.variants(value, name, tp, f"{key}.{name}" if key else name)
         return tp(**kwargs)
+
+    def union(self, value: Any, arms: list[Any], key: str, meta: Mapping[str, Any]) -> Any:
+        """One of a table type and a plain type (``role``: "inherit" or a table), told apart by shape."""
+        tables = [a for a in arms if dataclasses.is_dataclass(a)]
+        plain = [a for a in arms if not dataclasses.is_dataclass(a)]
+        if len(tables) > 1 or len(plain) > 1:
+            raise TypeError(f"unsupported union {arms}")
+        candidates = tables if isinstance(value, dict) else plain
+        if candidates:
+            arm = candidates[0]
+            if typing.get_origin(arm) is not Literal or value in typing.get_args(arm):
+                return self.convert(value, arm, key, meta)
+        choices = [repr(c) for a in plain if typing.get_origin(a) is Literal for c in typing.get_args(a)]
+        choices += ["a table"] if tables else []
+        shown = _tname(value) if isinstance(value, dict | list) else repr(value)
+        raise self.fail(key, f"must be {' or '.join(choices)}, not {shown}")
+
+    def variants(self, table: dict[str, Any], name: str, tp: type[Any], key: str) -> dict[str, Any]:
+        """``versions``: each entry is the enclosing table with the entry's keys laid over it.
+
+        Function-wide keys (``metadata["function_wide"]``) are neither inherited nor allowed in an entry.
+        """
+        entries = table[name]
+        if not isinstance(entries, dict):
+            raise self.fail(key, f"must be a table, not {_tname(entries)}")
+        wide = {f.name for f in dataclasses.fields(tp) if f.metadata.get("function_wide")}
+        base = {k: v for k, v in table.items() if k not in wide}
+        out: dict[str, Any] = {}
+        for label, entry in entries.items():
+            if not isinstance(entry, dict):
+                raise self.fail(f"{key}.{label}", f"must be a table, not {_tname(entry)}")
+            for own in entry:
+                if own in wide:
+                    raise self.fail(f"{key}.{label}.{own}", "is a setting of the whole function, not of a version")
+            out[str(label)] = self.dataclass({**base, **entry}, tp, f"{key}.{label}")
+        return out
 
 
 def _tname(value: Any) -> str:
@@ -347,6 +442,56 @@ def derived_id(*parts: str, length: int) -> str:
     return "".join(out)
 
 
+def _check_function(fn: FunctionConfig, key: str, fail: Callable[[str, str], ConfigError]) -> None:
+    """The settings of one function or one of its versions (each version is checked whole)."""
+    from gateway.functions.runtime import RESERVED_VARIABLES as reserved_variables
+
+    if fn.endpoint is not None:
+        from gateway.functions.invokers.remote import endpoint_problem
+
+        problem = endpoint_problem(fn.endpoint, fn.remote_name)
+        if problem is not None:
+            raise fail(f"{key}.{problem[0]}", problem[1])
+    elif not fn.handler:
+        raise fail(f"{key}.handler", "is required (unless the function has an endpoint)")
+    # A custom runtime (runtime = "provided...") gets the handler as _HANDLER, in any form.
+    if fn.endpoint is None and not fn.runtime.startswith("provided") and not _HANDLER.match(fn.handler):
+        raise fail(f"{key}.handler", f"{fn.handler!r} is not module.attribute")
+    if fn.endpoint is None and not fn.handler:
+        raise fail(f"{key}.handler", "must not be empty")
+    if fn.endpoint is None and fn.runtime.startswith("provided") and fn.isolation != "process":
+        raise fail(f"{key}.isolation", 'a custom runtime (provided) runs its bootstrap in a process: use "process"')
+    if fn.endpoint is None and not fn.code_uri.is_dir():
+        raise fail(f"{key}.code_uri", f"directory {str(fn.code_uri)!r} does not exist")
+    if not 1 <= fn.timeout <= 900:
+        raise fail(f"{key}.timeout", "must be between 1 and 900 seconds")
+    if not 128 <= fn.memory_size <= 10240:
+        raise fail(f"{key}.memory_size", "must be between 128 and 10240 MB")
+    if not 512 <= fn.ephemeral_storage <= 10240:
+        raise fail(f"{key}.ephemeral_storage", "must be between 512 and 10240 MB")
+    if not 0 < fn.idle_timeout <= 86400:
+        raise fail(f"{key}.idle_timeout", "must be more than 0 and at most 86400 seconds")
+    if sum(len(k) + len(v) for k, v in fn.environment.items()) > 4096:
+        raise fail(f"{key}.environment", "variables are over Lambda's 4 KB total")
+    for var in fn.environment:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", var):
+            raise fail(f"{key}.environment.{var}", "is not a valid variable name")
+        if var in reserved_variables:
+            raise fail(f"{key}.environment.{var}", "is reserved by Lambda and cannot be set (as on AWS)")
+    # Up to five layers, as on AWS: https://docs.aws.amazon.com/lambda/latest/dg/adding-layers.html
+    if len(fn.layers) > 5:
+        raise fail(f"{key}.layers", "a function can use at most 5 layers")
+    for i, layer in enumerate(fn.layers):
+        if not layer.is_dir():
+            raise fail(f"{key}.layers[{i}]", f"directory {str(layer)!r} does not exist")
+    if isinstance(fn.role, RoleKeys):
+        for part in ("access_key_id", "secret_access_key"):
+            if not getattr(fn.role, part):
+                raise fail(f"{key}.role.{part}", "must not be empty")
+    if fn.provisioned_concurrency < 0:
+        raise fail(f"{key}.provisioned_concurrency", "must be 0 or more")
+
+
 def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
     def fail(key: str, problem: str) -> ConfigError:
         return ConfigError(problem, key=key, file=file)
@@ -359,34 +504,29 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
     if g.max_queued_requests < 0:
         raise fail("gateway.max_queued_requests", "must be 0 or more")
 
-    from gateway.functions.runtime import RESERVED_VARIABLES as reserved_variables
+    from gateway.functions.concurrency import check_concurrency
+    from gateway.functions.versions import check_versions, reference_problem
 
+    if g.concurrency_limit < 1:
+        raise fail("gateway.concurrency_limit", "must be 1 or more")
     functions: dict[str, FunctionConfig] = {}
     for name, fn in config.functions.items():
         key = f"functions.{name}"
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
             raise fail(key, "function names are 1-64 letters, digits, '-' or '_'")
-        if not _HANDLER.match(fn.handler):
-            raise fail(f"{key}.handler", f"{fn.handler!r} is not module.attribute")
-        if not fn.code_uri.is_dir():
-            raise fail(f"{key}.code_uri", f"directory {str(fn.code_uri)!r} does not exist")
-        if not 1 <= fn.timeout <= 900:
-            raise fail(f"{key}.timeout", "must be between 1 and 900 seconds")
-        if not 128 <= fn.memory_size <= 10240:
-            raise fail(f"{key}.memory_size", "must be between 128 and 10240 MB")
-        if sum(len(k) + len(v) for k, v in fn.environment.items()) > 4096:
-            raise fail(f"{key}.environment", "variables are over Lambda's 4 KB total")
-        for var in fn.environment:
-            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", var):
-                raise fail(f"{key}.environment.{var}", "is not a valid variable name")
-            if var in reserved_variables:
-                raise fail(f"{key}.environment.{var}", "is reserved by Lambda and cannot be set (as on AWS)")
-        functions[name] = dataclasses.replace(fn, name=name)
+        versions = {label: dataclasses.replace(v, name=name, version=label) for label, v in fn.versions.items()}
+        fn = dataclasses.replace(fn, name=name, versions=versions)
+        _check_function(fn, key, fail)
+        for label, version in versions.items():
+            _check_function(version, f"{key}.versions.{label}", fail)
+        check_versions(fn, key, fail)
+        functions[name] = fn
+    check_concurrency(functions, g.concurrency_limit, fail)
 
-    def check_function(key: str, name: str | None) -> None:
-        if name is not None and name not in functions:
-            known = ", ".join(sorted(functions)) or "none are configured"
-            raise fail(key, f"unknown function {name!r} (functions: {known})")
+    def check_function(key: str, name: str | None, *, url: bool = False) -> None:
+        problem = reference_problem(functions, name, url=url) if name is not None else None
+        if problem is not None:
+            raise fail(key, problem)
 
     http_apis = []
     for i, api in enumerate(config.http_apis):
@@ -460,7 +600,7 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
 
     urls = []
     for i, url in enumerate(config.function_urls):
-        check_function(f"function_urls[{i}].function", url.function)
+        check_function(f"function_urls[{i}].function", url.function, url=True)
         url_id = url.url_id or derived_id("function_url", url.function, g.region, length=32)
         urls.append(dataclasses.replace(url, url_id=url_id))
 
@@ -493,7 +633,7 @@ def _check_addresses(config: GatewayConfig, fail: Callable[[str, str], ConfigErr
     for kind, front in config.fronts():
         index = counters.get(kind, 0)
         counters[kind] = index + 1
-        key = f"{names[kind]}[{index}].listen"
+        key = "admin.listen" if kind == "admin" else f"{names[kind]}[{index}].listen"
         if front.listen is None:
             raise fail(key, "is required (host:port to serve this front on)")
         addr = (front.listen.host, front.listen.port)

@@ -78,7 +78,16 @@ class UnknownFunction(InvokeError):
 
 
 class Throttled(InvokeError):
-    """The function (or the gateway) is at its concurrency or queue limit."""
+    """The function (or the gateway) is at its concurrency or queue limit.
+
+    ``reason`` is what the Invoke API's TooManyRequestsException carries as ``Reason``
+    (``ReservedFunctionConcurrentInvocationLimitExceeded``, ``ConcurrentInvocationLimitExceeded`` ...).
+    https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors
+    """
+
+    def __init__(self, message: str, *, reason: str = "ConcurrentInvocationLimitExceeded") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class EventTooLarge(InvokeError):

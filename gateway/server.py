@@ -57,7 +57,7 @@ def bind_all(app: GatewayApp) -> list[Bound]:
         for cfg, front in app.fronts:
             index = counters.get(front.kind, 0)
             counters[front.kind] = index + 1
-            key = f"{sections.get(front.kind, front.kind)}[{index}].listen"
+            key = "admin.listen" if front.kind == "admin" else f"{sections.get(front.kind, front.kind)}[{index}].listen"
             sock = bind(cfg.listen, key, file=app.config.source)
             host, port = sock.getsockname()[:2]
             app.bind(host, port, front)
@@ -87,9 +87,12 @@ async def serve(
             except (NotImplementedError, RuntimeError):  # not the main thread
                 pass
     runner = _hypercorn if server == "hypercorn" else _uvicorn
+    watcher = app.functions.watch_code() if app.config.gateway.reload else None  # hot reload
     try:
         await runner(app, bound, stop, on_ready)
     finally:
+        if watcher is not None:
+            await watcher.aclose()
         await app.functions.aclose()
 
 

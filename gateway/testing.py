@@ -33,6 +33,7 @@ def _zero_ports(config: GatewayConfig) -> GatewayConfig:
     return dataclasses.replace(
         config, http_apis=zero(config.http_apis), rest_apis=zero(config.rest_apis),
         albs=zero(config.albs), function_urls=zero(config.function_urls),
+        admin=zero((config.admin,))[0] if config.admin.listen is not None else config.admin,
     )
 
 

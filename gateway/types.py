@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from gateway.models import HttpRequest, HttpResponse, InvocationContext, InvocationResult, RouteMatch
 
@@ -36,6 +36,34 @@ class Invoker(Protocol):
     ) -> InvocationResult: ...
 
     async def aclose(self) -> None: ...
+
+
+class QualifiedInvoker(Invoker, Protocol):
+    """An invoker that also takes the ARN the caller named (``...:function:app:live``).
+
+    The functions service passes it when the caller used a qualifier; the environment gives it
+    to the handler as ``context.invoked_function_arn`` (the Runtime API's
+    ``Lambda-Runtime-Invoked-Function-Arn``). Every invoker should accept it.
+    """
+
+    async def invoke(
+        self,
+        payload: bytes,
+        *,
+        request_id: str,
+        trace_id: str | None = None,
+        client_context: str | None = None,
+        invoked_function_arn: str | None = None,
+    ) -> InvocationResult: ...
+
+
+@runtime_checkable
+class Prewarmable(Protocol):
+    """An invoker that can start environments ahead of requests (provisioned concurrency)."""
+
+    async def prewarm(self, n: int) -> None:
+        """INIT ``n`` environments now, so that their first invocations are warm."""
+        ...
 
 
 class Front(Protocol):

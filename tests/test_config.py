@@ -52,7 +52,7 @@ def test_builtin_example_loads() -> None:
 def test_defaults_and_derived_ids(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, BASE + '[[http_apis]]\nlisten = "127.0.0.1:4000"\n'))
     fn = config.functions["echo"]
-    assert (fn.name, fn.timeout, fn.memory_size, fn.isolation) == ("echo", 3.0, 128, "inprocess")
+    assert (fn.name, fn.timeout, fn.memory_size, fn.isolation) == ("echo", 3.0, 128, "process")
     api = config.http_apis[0]
     assert (api.name, api.stage, api.integration_timeout) == ("http-api-1", "$default", 30.0)
     assert len(api.api_id) == 10 and api.api_id.isalnum()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.config import GatewayConfig
+from gateway.fronts.admin import AdminFront
 from gateway.fronts.alb import AlbFront
 from gateway.fronts.base import BaseFront
 from gateway.fronts.function_url import FunctionUrlFront
@@ -17,6 +18,7 @@ FRONTS: dict[str, Any] = {
     "rest_api": RestApiFront,
     "alb": AlbFront,
     "function_url": FunctionUrlFront,
+    "admin": AdminFront,
 }
 
 

@@ -14,6 +14,7 @@ from gateway.errors import (
     GatewayError,
     IntegrationTimeout,
     InvalidLambdaResponse,
+    RemoteError,
     ResponseTooLarge,
 )
 from gateway.functions import FunctionsService
@@ -111,7 +112,7 @@ class BaseFront:
             log.warning("%s -> function error (%s): %s", where, exc.result.function_error, err)
         elif isinstance(exc, InvalidLambdaResponse):
             log.warning("%s -> malformed Lambda response: %s", where, exc)
-        elif isinstance(exc, ResponseTooLarge | IntegrationTimeout):
+        elif isinstance(exc, ResponseTooLarge | IntegrationTimeout | RemoteError):
             log.warning("%s -> %s", where, exc)
         else:
             log.info("%s -> %s: %s", where, type(exc).__name__, exc)

@@ -80,10 +80,13 @@ def decode_client_context(encoded: str) -> dict[str, Any]:
     return decoded
 
 
-def log_stream_name(now: float, token: str) -> str:
-    """``YYYY/MM/DD/[$LATEST]<32 hex>``: one stream per execution environment, dated at its start."""
+def log_stream_name(now: float, token: str, version: str = "$LATEST") -> str:
+    """``YYYY/MM/DD/[$LATEST]<32 hex>``: one stream per execution environment, dated at its start.
+
+    The brackets hold the version the environment runs (``[3]`` for version 3).
+    """
     day = datetime.fromtimestamp(now, UTC).strftime("%Y/%m/%d")
-    return f"{day}/[$LATEST]{token}"
+    return f"{day}/[{version}]{token}"
 
 
 class LambdaContext:

@@ -45,8 +45,8 @@ def iso_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int((epoch - seconds) * 1000):03d}Z"
 
 
-def start_line(request_id: str) -> str:
-    return f"START RequestId: {request_id} Version: $LATEST"
+def start_line(request_id: str, version: str = "$LATEST") -> str:
+    return f"START RequestId: {request_id} Version: {version}"
 
 
 def end_line(request_id: str) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config import FunctionConfig, GatewaySettings
+from gateway.functions import credentials, layers
 
 Handler = Callable[[Any, Any], Any]
 ErrorDocument = dict[str, Any]
@@ -241,20 +242,26 @@ RESERVED_VARIABLES = frozenset({
 })
 
 
-def lambda_environment(function: FunctionConfig, settings: GatewaySettings, log_stream_name: str) -> dict[str, str]:
+def lambda_environment(
+    function: FunctionConfig, settings: GatewaySettings, log_stream_name: str, *,
+    initialization_type: str = "on-demand",
+) -> dict[str, str]:
     """The variables Lambda sets in an execution environment, plus the function's own.
 
-    Unreserved defaults (``TZ=:UTC``) can be overridden by ``environment``; reserved names cannot.
-    Not set by the gateway: credentials (a later issue's execution role), AWS_LAMBDA_RUNTIME_API
-    (only process environments have a Runtime API), PATH/LANG/LD_LIBRARY_PATH (the host's stay).
+    Unreserved defaults (``TZ=:UTC``, the layers' PATH and LD_LIBRARY_PATH, the variables that
+    keep SDKs away from the host's ``~/.aws`` files) can be overridden by ``environment``;
+    reserved names cannot. Credentials come from the function's ``role`` (credentials.py).
+    ``initialization_type`` is "provisioned-concurrency" for environments started ahead.
+    Not set by the gateway: AWS_LAMBDA_RUNTIME_API (only process environments have a Runtime
+    API), PATH/LANG/LD_LIBRARY_PATH without layers (the host's stay).
     """
-    variables = {"TZ": ":UTC"}
+    variables = {"TZ": ":UTC", **layers.layer_variables(function), **credentials.NO_HOST_CREDENTIALS}
     variables.update(function.environment)
     variables.update({
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_VERSION": function.version,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
         "AWS_REGION": settings.region,
         "AWS_DEFAULT_REGION": settings.region,
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
@@ -264,4 +271,5 @@ def lambda_environment(function: FunctionConfig, settings: GatewaySettings, log_
         "LAMBDA_RUNTIME_DIR": _RUNTIME_DIR,
         "_HANDLER": function.handler,
     })
+    variables.update(credentials.role_variables(function.role))
     return variables

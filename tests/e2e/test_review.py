@@ -1,7 +1,7 @@
 """Review findings, each demonstrated over loopback against a real hypercorn server.
 
-Each test was written failing and fixed since; the two still marked ``xfail(strict=True)`` are
-limits of in-process isolation (one interpreter) that process environments remove. Rule ids refer
+Each test was written failing and fixed since; the last two were limits of in-process isolation
+(one interpreter) that process environments (the default isolation) remove. Rule ids refer
 to shared/reference/http-events.md; "issue 2" is the core issue.
 """
 
@@ -354,20 +354,16 @@ def handler(event, context):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "invokers/environment.py abandons a timed-out INIT thread that is still inside "
-    "importlib.import_module; it keeps the module's import lock, so every later INIT of the same "
-    "handler module (interpreter.prepare_import + runtime.load_handler) blocks on it and times out"))
 def test_a_hung_init_does_not_break_every_later_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 2: 'an environment whose thread overran is discarded and re-initialised'. On Lambda the
     next environment is a new process, so once the cause is gone (here: the flag file) INIT succeeds."""
-    import gateway.functions.invokers.inprocess as inprocess
+    import gateway.functions.invokers.process as process
 
-    monkeypatch.setattr(inprocess, "INIT_LIMIT", 1.0)  # the 10 s INIT limit, shortened for the test
-    flag = tmp_path / "hang-at-import"
-    flag.write_text("")
+    monkeypatch.setattr(process, "INIT_LIMIT", 1.0)  # the 10 s INIT limit, shortened for the test
     code = tmp_path / "fn"
     code.mkdir()
+    flag = code / "hang-at-import"  # beside the code: the environment's /tmp is its own
+    flag.write_text("")
     # A module name no other test uses: the abandoned thread holds its import lock for the session.
     (code / "review_stuck_init.py").write_text(textwrap.dedent(STUCK_INIT.format(flag=str(flag))))
     config = GatewayConfig.from_mapping({
@@ -386,10 +382,6 @@ def test_a_hung_init_does_not_break_every_later_init(tmp_path: Path, monkeypatch
 # ---------------------------------------------------------------------------------------------
 # 11. The pytest plugin: the function's Lambda variables leak into the user's test process.
 
-@pytest.mark.xfail(strict=True, reason=(
-    "invokers/interpreter.py SharedEnviron.activate writes the function's variables (TZ=:UTC, "
-    "AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, ...) into the process-wide os.environ and only restores "
-    "them when the environment is discarded or shut down, i.e. at the end of the test session"))
 def test_plugin_does_not_leak_function_variables_into_tests(pytester: pytest.Pytester) -> None:
     """Under the pytest plugin the gateway shares the test process: after one request the user's own
     test code sees AWS_LAMBDA_FUNCTION_NAME (libraries then believe they run on Lambda), the

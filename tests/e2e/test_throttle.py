@@ -34,7 +34,8 @@ KINDS = {"rest": "x", "http": "x", "url": "x", "alb": "x"}
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
     code = tmp_path_factory.mktemp("slow")
     (code / "slow.py").write_text(textwrap.dedent(SLOW))
-    functions = {kind: {"handler": "slow.handler", "code_uri": str(code), "timeout": 10} for kind in KINDS}
+    functions = {kind: {"handler": "slow.handler", "code_uri": str(code), "timeout": 10, "isolation": "inprocess"}
+                 for kind in KINDS}
     config = GatewayConfig.from_mapping({
         "gateway": {"max_queued_requests": 1, "access_log": False},
         "functions": functions,

@@ -8,16 +8,23 @@ import math
 import re
 import threading
 import time
+from typing import Any
 
 import pytest
 
-from gateway.config import GatewaySettings
+from gateway.config import FunctionConfig, GatewaySettings
 from gateway.errors import Throttled
 from gateway.functions.invokers import inprocess
-from tests.functions.conftest import HANDLERS, REPORT, Logs, ServiceFactory, function
+from tests.functions.conftest import HANDLERS, REPORT, Logs, ServiceFactory
+from tests.functions.conftest import function as any_function
 
 SOURCE = (HANDLERS / "lgw_handlers.py").read_text().splitlines()
 HANDLER_FILE = str(HANDLERS / "lgw_handlers.py")
+
+
+def function(name: str, handler: str, **settings: Any) -> FunctionConfig:
+    """This file is about in-process environments (process is the default isolation)."""
+    return any_function(name, handler, isolation="inprocess", **settings)
 
 
 def line_of(text: str) -> int:

@@ -102,7 +102,8 @@ async def test_environment_variables_as_lambda_sets_them(service_factory: Servic
 
 
 async def test_variables_a_handler_sets_persist_in_its_environment(service_factory: ServiceFactory) -> None:
-    service = service_factory(function("setter", "set_environ"), function("reader", "environ"))
+    service = service_factory(function("setter", "set_environ", isolation="inprocess"),
+                              function("reader", "environ", isolation="inprocess"))
     try:
         assert (await service.invoke("setter", b'{"name": "LGW_MARK", "value": "1"}')).payload == b'"1"'
         assert (await service.invoke("setter", b'{"name": "LGW_MARK"}')).payload == b'"1"'
@@ -117,8 +118,8 @@ async def test_closing_restores_the_gateways_streams_environment_and_logging() -
     stdout, stderr = sys.stdout, sys.stderr
     root_handlers = list(logging.getLogger().handlers)
     users = CAPTURE.users  # other gateways (e.g. a module-scoped e2e fixture) may still be running
-    service = FunctionsService({"env": function("env", "environ", environment={"STAGE": "x"})}, GatewaySettings(),
-                               log=Logs())
+    service = FunctionsService({"env": function("env", "environ", environment={"STAGE": "x"}, isolation="inprocess")},
+                               GatewaySettings(), log=Logs())
     await service.invoke("env", b'{"names": []}', trace_id="Root=1-0-0")
     assert os.environ["STAGE"] == "x" and CAPTURE.users == users + 1
     await service.aclose()
@@ -158,12 +159,12 @@ def test_check_warns_about_missing_modules_without_running_code(tmp_path) -> Non
     (tmp_path / "pkg" / "__init__.py").write_text("raise SystemExit('must not run')\n")
     (tmp_path / "pkg" / "app.py").write_text("")
     service = FunctionsService({
-        "fine": function("fine", "echo"),
+        "fine": function("fine", "echo", isolation="inprocess"),
         "nested": function("nested", "pkg.app.handler", code_uri=tmp_path),
         "gone": function("gone", "lgw_gone.handler", code_uri=tmp_path),
         "gonenested": function("gonenested", "pkg.nothere.handler", code_uri=tmp_path),
         "builtin": function("builtin", "sys.handler", code_uri=tmp_path),
-        "twin": function("twin", "lgw_handlers.echo", code_uri=tmp_path),
+        "twin": function("twin", "lgw_handlers.echo", code_uri=tmp_path, isolation="inprocess"),
     }, GatewaySettings())
     assert service.check() == [
         f"function 'gone': handler module 'lgw_gone' not found in {tmp_path}; invocations will fail with "

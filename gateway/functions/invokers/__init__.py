@@ -11,6 +11,8 @@ from typing import Protocol
 
 from gateway.config import FunctionConfig, GatewaySettings
 from gateway.functions.invokers.inprocess import InProcessInvoker
+from gateway.functions.invokers.process import ProcessInvoker
+from gateway.functions.invokers.remote import RemoteInvoker
 from gateway.functions.logs import LogSink
 from gateway.types import Invoker
 
@@ -23,6 +25,13 @@ class InvokerFactory(Protocol):
 
 INVOKERS: dict[str, InvokerFactory] = {
     "inprocess": InProcessInvoker,
+    "process": ProcessInvoker,
+    "remote": RemoteInvoker,
 }
 
-__all__ = ["INVOKERS", "InProcessInvoker", "InvokerFactory"]
+
+def invoker_kind(function: FunctionConfig) -> str:
+    """The ``INVOKERS`` key for a function: ``"remote"`` when it has an ``endpoint``, else its isolation."""
+    return "remote" if function.endpoint is not None else function.isolation
+
+__all__ = ["INVOKERS", "InProcessInvoker", "InvokerFactory", "ProcessInvoker", "RemoteInvoker", "invoker_kind"]

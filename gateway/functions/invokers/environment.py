@@ -67,11 +67,13 @@ class Job:
 
     __slots__ = (
         "payload", "request_id", "trace_id", "client_context", "loop", "future", "timer", "state",
-        "environment", "submitted", "started", "start_logged", "init_ms", "done", "outcome",
+        "environment", "submitted", "started", "start_logged", "init_ms", "done", "outcome", "invoked_arn",
     )
 
     def __init__(self, payload: bytes, request_id: str, trace_id: str | None, client_context: str | None,
-                 loop: asyncio.AbstractEventLoop, environment: ThreadEnvironment) -> None:
+                 loop: asyncio.AbstractEventLoop, environment: ThreadEnvironment,
+                 invoked_arn: str | None = None) -> None:
+        self.invoked_arn = invoked_arn  # the ARN the caller used (qualified or not); None: the function's
         self.payload = payload
         self.request_id = request_id
         self.trace_id = trace_id
@@ -122,6 +124,31 @@ class Job:
             return False
 
 
+class Prewarm:
+    """A request to run INIT ahead of any invocation (provisioned concurrency).
+
+    ``future`` gets True when the handler is loaded, False when INIT failed.
+    """
+
+    __slots__ = ("loop", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[bool] = loop.create_future()
+
+    def finish(self, loaded: bool) -> None:
+        """From the environment thread."""
+        try:
+            self.loop.call_soon_threadsafe(_set_result, self.future, loaded)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+
+def _set_result(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
 class EnvironmentOwner(Protocol):
     """What an environment needs from the invoker that owns it."""
 
@@ -137,13 +164,14 @@ class EnvironmentOwner(Protocol):
 class ThreadEnvironment:
     """One execution environment: a daemon thread that runs INIT once, then jobs one at a time."""
 
-    def __init__(self, owner: EnvironmentOwner) -> None:
+    def __init__(self, owner: EnvironmentOwner, *, initialization_type: str = "on-demand") -> None:
         fn = owner.function
         self.function = fn
         self.owner = owner
-        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self.log_stream = log_stream_name(time.time(), secrets.token_hex(16))
-        self.variables = runtime.lambda_environment(fn, owner.settings, self.log_stream)
+        self.jobs: queue.SimpleQueue[Job | Prewarm | None] = queue.SimpleQueue()
+        self.log_stream = log_stream_name(time.time(), secrets.token_hex(16), fn.version)
+        self.variables = runtime.lambda_environment(
+            fn, owner.settings, self.log_stream, initialization_type=initialization_type)
         self.arn = f"arn:aws:lambda:{owner.settings.region}:{owner.settings.account_id}:function:{fn.name}"
         self.log = EnvironmentLog(fn.name, owner.sink)
         self.handler: runtime.Handler | None = None
@@ -184,7 +212,10 @@ class ThreadEnvironment:
                 job = self.jobs.get()
                 if job is None:
                     break
-                self._serve(job)
+                if isinstance(job, Prewarm):
+                    job.finish(self._prewarm())
+                else:
+                    self._serve(job)
         except Discarded:
             pass
         except BaseException:  # noqa: BLE001 - a bug here must not reach the gateway; the timer answers
@@ -192,6 +223,8 @@ class ThreadEnvironment:
             _logger.exception("in-process environment of %r stopped unexpectedly", self.function.name)
         finally:
             CAPTURE.detach(ident)
+            # An environment that ends on its own (INIT failed, the runtime exited) gives os.environ back.
+            ENVIRON.release(self)
             try:
                 loop.close()
             except Exception:  # noqa: BLE001 - e.g. a handler left the loop running when stopped
@@ -228,15 +261,31 @@ class ThreadEnvironment:
             self.init_ms = (time.perf_counter() - start) * 1000
             self.log.flush()
             if job.log_start():
-                self.log.emit(logs.start_line(job.request_id))
+                self.log.emit(logs.start_line(job.request_id, self.function.version))
             return None
-        except runtime.RuntimeFault as fault:
-            document = fault.document("")
-            payload, error_type = runtime.document_bytes(document), fault.error_type
-        except SystemExit as exc:
+        except (runtime.RuntimeFault, SystemExit, Exception) as exc:  # noqa: BLE001 - module code may raise anything
+            payload, error_type, init_ms = self._init_failed(exc, start, job.request_id, phase="invoke")
+        if job.log_start():
+            self.log.emit(logs.start_line(job.request_id, self.function.version))
+        duration_ms = (time.perf_counter() - job.submitted) * 1000
+        return Outcome(payload, "Unhandled", duration_ms, init_ms, report_init=False, status="error",
+                       error_type=error_type, note=logs.init_failure_lines(error_type), keep=False)
+
+    def _init_failed(
+        self, exc: BaseException, start: float, request_id: str, *, phase: str
+    ) -> tuple[bytes, str, float]:
+        """Log a failed INIT as Lambda does (the runtime's warning and error, INIT_REPORT).
+
+        Returns the invocation's payload, the error type and INIT's duration in ms.
+        """
+        document: runtime.ErrorDocument | None
+        if isinstance(exc, runtime.RuntimeFault):
+            document = exc.document("")
+            payload, error_type = runtime.document_bytes(document), exc.error_type
+        elif isinstance(exc, SystemExit):
             document = None
-            payload, error_type = runtime.exit_payload(job.request_id, exc.code), runtime.EXIT_ERROR
-        except Exception as exc:  # noqa: BLE001 - module code may raise anything
+            payload, error_type = runtime.exit_payload(request_id, exc.code), runtime.EXIT_ERROR
+        else:
             document = runtime.exception_document(exc, "", _RUNTIME_FILES)
             payload, error_type = runtime.document_bytes(document), runtime.UNKNOWN_ERROR
         init_ms = (time.perf_counter() - start) * 1000
@@ -244,12 +293,30 @@ class ThreadEnvironment:
         if document is not None:
             self.log.emit(f"[WARNING]\t{logs.iso_time(time.time())}\t\t{runtime.UNHANDLED_EXCEPTION_WARNING}")
             self.log.emit(runtime.error_log_entry(document))
-        self.log.emit(logs.init_report_line(init_ms, phase="invoke", status="error", error_type=error_type))
-        if job.log_start():
-            self.log.emit(logs.start_line(job.request_id))
-        duration_ms = (time.perf_counter() - job.submitted) * 1000
-        return Outcome(payload, "Unhandled", duration_ms, init_ms, report_init=False, status="error",
-                       error_type=error_type, note=logs.init_failure_lines(error_type), keep=False)
+        self.log.emit(logs.init_report_line(init_ms, phase=phase, status="error", error_type=error_type))
+        return payload, error_type, init_ms
+
+    def _prewarm(self) -> bool:
+        """INIT before any invocation (provisioned concurrency); False if it failed.
+
+        The first invocation's REPORT then has no Init Duration, and INIT's output is not part of
+        its log tail. A failed INIT is logged (``INIT_REPORT ... Phase: init``) and ends the
+        environment: the next invocation starts an on-demand one, whose INIT runs again.
+        https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html
+        """
+        ENVIRON.activate(self, self.variables, None)
+        self.log.request_id = ""
+        start = time.perf_counter()
+        prepare_import(self.function)
+        try:
+            self.handler = runtime.load_handler(self.function.handler)
+        except (runtime.RuntimeFault, SystemExit, Exception) as exc:  # noqa: BLE001 - module code may raise anything
+            self._init_failed(exc, start, "", phase="init")
+            self.alive = False
+            return False
+        self.log.flush()
+        self.log.take_tail()
+        return True
 
     def _invoke(self, job: Job) -> Outcome | None:
         """Run the handler once, as awslambdaric's handle_event_request does. None if timed out meanwhile."""
@@ -310,8 +377,8 @@ class ThreadEnvironment:
         return LambdaContext(
             aws_request_id=job.request_id,
             function_name=fn.name,
-            function_version="$LATEST",
-            invoked_function_arn=self.arn,
+            function_version=fn.version,
+            invoked_function_arn=job.invoked_arn or self.arn,
             memory_limit_in_mb=str(fn.memory_size),
             log_group_name=f"/aws/lambda/{fn.name}",
             log_stream_name=self.log_stream,

@@ -38,7 +38,7 @@ from typing import cast
 from gateway.config import FunctionConfig, GatewaySettings
 from gateway.errors import InvokeError, Throttled
 from gateway.functions import logs, runtime
-from gateway.functions.invokers.environment import TIMED_OUT, Job, Outcome, ThreadEnvironment
+from gateway.functions.invokers.environment import TIMED_OUT, Job, Outcome, Prewarm, ThreadEnvironment
 from gateway.functions.invokers.interpreter import max_memory_used_mb
 from gateway.functions.logs import CAPTURE, LogSink
 from gateway.models import InvocationResult
@@ -49,6 +49,11 @@ _logger = logging.getLogger("gateway.functions")
 #: function's timeout, so INIT may take up to max(10 s, timeout) before the invocation fails.
 #: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
 INIT_LIMIT = 10.0
+
+#: INIT's limit for provisioned environments: "130 seconds or the configured function timeout
+#: (maximum 900 seconds), whichever is higher".
+#: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
+PROVISIONED_INIT_LIMIT = 130.0
 
 #: How long the loop thread waits in place for an environment whose handler is quick (seconds).
 WAIT_IN_PLACE = 0.002
@@ -71,11 +76,16 @@ class InProcessInvoker:
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._captured = False
         self._closed = False
+        self._retiring: ThreadEnvironment | None = None  # retired by hot reload, ends after its invocation
 
     async def invoke(
-        self, payload: bytes, *, request_id: str, trace_id: str | None = None, client_context: str | None = None
+        self, payload: bytes, *, request_id: str, trace_id: str | None = None, client_context: str | None = None,
+        invoked_function_arn: str | None = None,
     ) -> InvocationResult:
-        """Invoke once. Function errors and timeouts are results; raises Throttled when the queue is full."""
+        """Invoke once. Function errors and timeouts are results; raises Throttled when the queue is full.
+
+        ``invoked_function_arn`` is the (possibly qualified) ARN the caller named, for the context.
+        """
         if self._closed:
             raise InvokeError(f"function {self.function.name!r} is shut down")
         if self._busy:
@@ -86,7 +96,7 @@ class InProcessInvoker:
         environment = self._environment
         if environment is None or not environment.alive:
             environment = self._environment = self._start_environment()
-        job = Job(payload, request_id, trace_id, client_context, loop, environment)
+        job = Job(payload, request_id, trace_id, client_context, loop, environment, invoked_function_arn)
         CAPTURE.ensure()
         if environment.handler is None:  # cold: INIT first; the environment logs START after it
             job.timer = loop.call_later(max(INIT_LIMIT, self.function.timeout), self._expire, job)
@@ -94,12 +104,49 @@ class InProcessInvoker:
         else:
             job.timer = loop.call_later(self.function.timeout, self._expire, job)
             job.start_logged = True
-            environment.log.emit(logs.start_line(request_id))
+            environment.log.emit(logs.start_line(request_id, self.function.version))
             if environment.fast and not self._waiters and WAIT_IN_PLACE:
                 self._submit_and_wait(job)
             else:
                 environment.jobs.put(job)
         return cast(InvocationResult, await job.future)
+
+    async def prewarm(self, n: int = 1) -> None:
+        """Provisioned concurrency: INIT the environment now, before any request (in-process has one, whatever ``n``).
+
+        Takes its turn as an invocation does, so a request that arrives meanwhile waits and finds
+        the environment warm. INIT may take max(130 s, timeout) here, as for provisioned
+        environments on Lambda; past that the environment is abandoned (the next request starts
+        an on-demand one). https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+        """
+        if n < 1 or self._closed:
+            return
+        if self._busy:
+            await self._wait_turn()
+        else:
+            self._busy = True
+        try:
+            environment = self._environment
+            if environment is None or not environment.alive:
+                environment = self._environment = self._start_environment("provisioned-concurrency")
+            if environment.handler is None:
+                await self._initialise_ahead(environment)
+        finally:
+            self._release()
+
+    async def _initialise_ahead(self, environment: ThreadEnvironment) -> None:
+        request = Prewarm(asyncio.get_running_loop())
+        CAPTURE.ensure()
+        environment.jobs.put(request)
+        limit = max(PROVISIONED_INIT_LIMIT, self.function.timeout)
+        try:
+            loaded = await asyncio.wait_for(asyncio.shield(request.future), limit)
+        except TimeoutError:
+            environment.discard()
+            environment.log.emit(logs.init_report_line(limit * 1000, phase="init", status="timeout"))
+            loaded = False
+        if not loaded and self._environment is environment:
+            self._environment = None
 
     async def aclose(self) -> None:
         """Refuse new invocations, fail the waiting ones, and let the environment end (never waited for)."""
@@ -141,7 +188,25 @@ class InProcessInvoker:
                 self._waiters.remove(waiter)
             raise
 
+    def retire_environments(self) -> None:
+        """Hot reload (functions/reload.py): the next invocation starts a new environment.
+
+        Its INIT imports the code afresh (``interpreter.prepare_import`` drops the modules of
+        ``code_uri`` and the layers from ``sys.modules``). An idle environment ends now; a busy
+        one ends once its invocation is answered.
+        """
+        environment, self._environment = self._environment, None
+        if environment is None:
+            return
+        if self._busy:
+            self._retiring = environment
+        else:
+            environment.shutdown()
+
     def _release(self) -> None:
+        retiring, self._retiring = self._retiring, None
+        if retiring is not None:
+            retiring.shutdown()
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -149,7 +214,7 @@ class InProcessInvoker:
                 return
         self._busy = False
 
-    def _start_environment(self) -> ThreadEnvironment:
+    def _start_environment(self, initialization_type: str = "on-demand") -> ThreadEnvironment:
         global _announced
         if not self._captured:
             self._captured = True
@@ -160,7 +225,7 @@ class InProcessInvoker:
                 "in-process functions share one interpreter with the gateway: os.environ, the working "
                 "directory, sys.modules and the root logger are shared, and memory is the gateway's"
             )
-        return ThreadEnvironment(self)
+        return ThreadEnvironment(self, initialization_type=initialization_type)
 
     # -- completion ------------------------------------------------------------------------------
 
@@ -220,7 +285,7 @@ class InProcessInvoker:
         else:
             duration_ms = min((now - job.started) * 1000, timeout * 1000)
         if not job.start_logged:
-            log.emit(logs.start_line(request_id))
+            log.emit(logs.start_line(request_id, self.function.version))
         log.emit(logs.timeout_line(request_id, timeout, time.time()))
         result = self._report(job, runtime.timeout_payload(request_id, timeout), "Unhandled", duration_ms,
                               job.init_ms, status="timeout")

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 from gateway.config import FunctionConfig
+from gateway.functions.credentials import GATEWAY_CREDENTIAL_VARIABLES
+from gateway.functions.layers import python_paths
 
 try:
     import resource
@@ -28,7 +30,10 @@ class SharedEnviron:
     """``os.environ`` is process-wide, so it holds the variables of the environment that ran last.
 
     An environment's variables are applied when it runs after another one (its INIT included)
-    and restored to the gateway's values when it ends; while one environment keeps running,
+    and restored to the gateway's values when it ends; the gateway's own credential variables
+    (``credentials.GATEWAY_CREDENTIAL_VARIABLES``) are removed meanwhile, unless the function's
+    role sets them. So code of the gateway that reads AWS credentials from ``os.environ`` must do
+    it before any in-process function runs. While one environment keeps running,
     changes its handler makes to ``os.environ`` persist, as they do on Lambda. Concurrent
     invocations of different in-process functions see each other's variables. A ``TZ`` change
     (``:UTC`` by default, as on Lambda) re-reads the time zone for the whole process.
@@ -45,9 +50,12 @@ class SharedEnviron:
         with self._lock:
             if self._owner is not owner:
                 self._restore()
-                self._saved = {name: os.environ.get(name) for name in (*variables, "_X_AMZN_TRACE_ID")}
+                hidden = [name for name in GATEWAY_CREDENTIAL_VARIABLES if name not in variables]
+                self._saved = {name: os.environ.get(name) for name in (*variables, *hidden, "_X_AMZN_TRACE_ID")}
                 zone = os.environ.get("TZ")
                 os.environ.update(variables)
+                for name in hidden:  # the gateway's own credentials are not the function's
+                    os.environ.pop(name, None)
                 self._owner = owner
                 self._trace = os.environ.get("_X_AMZN_TRACE_ID")
                 if os.environ.get("TZ") != zone:
@@ -100,12 +108,13 @@ def prepare_import(function: FunctionConfig) -> None:
     """Make the next import of the handler module a fresh one, from ``code_uri``, as a new INIT.
 
     Removes from ``sys.modules`` the handler's top-level package and every module loaded from
-    ``code_uri`` (never the standard library, site-packages or the gateway's own modules), puts
-    ``code_uri`` first on ``sys.path`` (it stays there: handlers import lazily) and drops the
-    import system's directory caches so files written a moment ago are seen.
+    ``code_uri`` or the function's layers (never the standard library, site-packages or the
+    gateway's own modules), puts ``code_uri`` first on ``sys.path`` and the layers' python
+    directories right after it (they stay there: handlers import lazily) and drops the import
+    system's directory caches so files written a moment ago are seen.
     """
-    root = str(function.code_uri)
-    prefix = os.path.join(root, "")
+    roots = [str(function.code_uri), *python_paths(function)]
+    prefixes = tuple(os.path.join(root, "") for root in roots)
     top = function.handler.rsplit(".", 1)[0].split(".")[0]
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in _OWN_PACKAGES:
@@ -113,11 +122,12 @@ def prepare_import(function: FunctionConfig) -> None:
         file = getattr(module, "__file__", None)
         if isinstance(file, str) and file.startswith(_PROTECTED):
             continue
-        if name == top or name.startswith(top + ".") or (isinstance(file, str) and file.startswith(prefix)):
+        if name == top or name.startswith(top + ".") or (isinstance(file, str) and file.startswith(prefixes)):
             del sys.modules[name]
-    if root in sys.path:
-        sys.path.remove(root)
-    sys.path.insert(0, root)
+    for root in roots:
+        if root in sys.path:
+            sys.path.remove(root)
+    sys.path[0:0] = roots
     importlib.invalidate_caches()
 
 

@@ -1,0 +1,89 @@
+"""Handlers for the process-isolation tests (code_uri = this directory). Plain Lambda handlers."""
+
+import ctypes
+import os
+import sys
+import tempfile
+import threading
+import time
+
+COUNTER = 0
+PID = os.getpid()
+
+
+def state(event, context):
+    """Module globals and a file in /tmp: both survive warm invocations of one environment."""
+    global COUNTER
+    COUNTER += 1
+    path = "/tmp/lgw-state.txt"
+    seen = open(path).read() if os.path.exists(path) else ""
+    with open(path, "a") as fh:
+        fh.write(f"{context.aws_request_id}\n")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {"count": COUNTER, "pid": PID, "seen": seen.split(), "tmp": sorted(os.listdir("/tmp")),
+            "tmpdir": tempfile.gettempdir()}
+
+
+def sleepy(event, context):
+    time.sleep(event.get("seconds", 5))
+    print("after the sleep")
+    return "woke up"
+
+
+def spans(event, context):
+    start = time.time()
+    time.sleep(event.get("seconds", 0.3))
+    return [PID, start, time.time()]
+
+
+def allocate(event, context):
+    """Touch ``mb`` megabytes, a chunk at a time, and keep them."""
+    chunks = []
+    for _ in range(event["mb"]):
+        chunks.append(b"x" * (1024 * 1024))
+        time.sleep(event.get("pause", 0.002))
+    return len(chunks)
+
+
+def hard_exit(event, context):
+    print("about to exit")
+    sys.stdout.flush()
+    os._exit(event.get("code", 3))
+
+
+def segfault(event, context):
+    ctypes.string_at(0)
+
+
+def environ(event, context):
+    return dict(os.environ)
+
+
+def where(event, context):
+    return {"cwd": os.getcwd(), "path0": sys.path[0], "pid": os.getpid()}
+
+
+def fill_tmp(event, context):
+    """Write ``mb`` megabytes to /tmp: ENOSPC past ephemeral_storage."""
+    try:
+        with open("/tmp/lgw-fill", "wb") as fh:
+            for _ in range(event["mb"]):
+                fh.write(b"\0" * (1024 * 1024))
+                fh.flush()
+        return "written"
+    except OSError as exc:
+        return f"{type(exc).__name__}: errno {exc.errno}"
+    finally:
+        if os.path.exists("/tmp/lgw-fill"):
+            os.remove("/tmp/lgw-fill")
+
+
+def background_print(event, context):
+    """Output from a thread and from a subprocess (below Python's sys.stdout) reaches the log."""
+    thread = threading.Thread(target=print, args=("from a thread",))
+    thread.start()
+    thread.join()
+    os.system("echo from a subprocess")
+    os.write(2, b"raw to fd 2\n")
+    return "ok"
