@@ -8,6 +8,10 @@
      │    ├── RouteNotFound       no route/resource/rule matches
      │    ├── BadRequest          malformed request (bad escapes, bad framing)
      │    ├── RequestTooLarge     body over the front's or Lambda's limit
+     │    ├── AuthError           refused by auth, with AWS's exact answer
+     │    │    ├── Unauthorized   401
+     │    │    ├── Forbidden      403
+     │    │    └── AuthorizerFailed  500
      │    └── ClientDisconnected  the body never fully arrived; nothing is invoked
      ├── InvokeError              invoking the function failed
      │    ├── UnknownFunction     no such function (a wiring bug, since config is validated)
@@ -28,6 +32,7 @@ each front turns a ``GatewayError`` into AWS's answer in exactly one place.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -63,6 +68,52 @@ class BadRequest(RequestError):
 
 class RequestTooLarge(RequestError):
     """The request body is over the front's limit."""
+
+
+class AuthError(RequestError):
+    """The caller is refused by auth (SigV4/IAM, JWT, a Lambda authorizer). Carries AWS's exact answer.
+
+    ``body`` is the bytes AWS sends (e.g. ``{"message":"Unauthorized"}``); ``error_type`` goes in
+    ``x-amzn-ErrorType`` when AWS sends one; ``headers`` are extra headers (``WWW-Authenticate``)."""
+
+    status = 403
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        body: bytes | None = None,
+        error_type: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+        status: int | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.body = body if body is not None else json.dumps({"message": message}, separators=(",", ":")).encode()
+        self.error_type = error_type
+        self.headers = headers
+        self.content_type = content_type
+        if status is not None:
+            self.status = status
+
+
+class Unauthorized(AuthError):
+    """401: no or unusable credentials (missing identity source, bad token)."""
+
+    status = 401
+
+
+class Forbidden(AuthError):
+    """403: the credentials are valid but not allowed (IAM deny, authorizer deny, missing scope)."""
+
+    status = 403
+
+
+class AuthorizerFailed(AuthError):
+    """500: the Lambda authorizer failed or returned something unusable."""
+
+    status = 500
 
 
 class ClientDisconnected(RequestError):

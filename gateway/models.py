@@ -86,6 +86,24 @@ class InvocationContext:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Authorization:
+    """Who the caller turned out to be, in neutral form; each event format renders it (REST-8, HV2-8, URL-8).
+
+    ``kind`` is ``"iam"`` (SigV4: ``iam`` holds accessKey, accountId, callerId, userArn, userId,
+    principalOrgId, cognitoIdentity), ``"jwt"`` (``claims``, ``scopes``) or ``"lambda"`` (a Lambda
+    authorizer: ``principal_id``, ``context``, ``integration_latency_ms``).
+    """
+
+    kind: str
+    principal_id: str | None = None
+    context: Mapping[str, Any] | None = None
+    claims: Mapping[str, Any] | None = None
+    scopes: tuple[str, ...] | None = None
+    iam: Mapping[str, Any] | None = None
+    integration_latency_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RouteMatch:
     """The outcome of routing: which function, under which route key, with which parameters.
 
@@ -99,6 +117,8 @@ class RouteMatch:
     route_key: str
     path_parameters: Mapping[str, str] | None = None
     route: Any = None
+    #: filled by the front's authorize step when the route has an authorizer or IAM auth.
+    auth: Authorization | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

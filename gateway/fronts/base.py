@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.errors import (
+    AuthError,
     FunctionFailed,
     GatewayError,
     IntegrationTimeout,
@@ -19,7 +20,7 @@ from gateway.errors import (
 )
 from gateway.functions import FunctionsService
 from gateway.ids import new_context
-from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, InvocationResult
+from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, InvocationResult, RouteMatch
 
 log = logging.getLogger("gateway")
 
@@ -72,6 +73,18 @@ class BaseFront:
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         raise NotImplementedError
+
+    async def authorize(self, request: HttpRequest, match: RouteMatch, ctx: InvocationContext) -> RouteMatch:
+        """Check the route's auth (IAM, JWT, Lambda authorizer); raise AuthError or return the match
+        with ``auth`` filled. No auth configured: the match unchanged."""
+        return match
+
+    def auth_error(self, exc: AuthError, extra: Headers) -> HttpResponse:
+        """AWS's answer for a refused caller, as the AuthError carries it."""
+        headers: Headers = (("Content-Type", exc.content_type),)
+        if exc.error_type:
+            headers += (("x-amzn-ErrorType", exc.error_type),)
+        return HttpResponse(status=exc.status, headers=headers + exc.headers + extra, body=exc.body)
 
     def render_error(self, exc: GatewayError, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         raise NotImplementedError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.config import FunctionUrlConfig, GatewaySettings
 from gateway.errors import (
+    AuthError,
     BadRequest,
     EventTooLarge,
     GatewayError,
@@ -32,7 +33,8 @@ class FunctionUrlFront(BaseFront):
         self.match = RouteMatch(function=cfg.function, route_key="$default", path_parameters=None, route=cfg)
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
-        event = self.fmt.build_event(request, self.match, ctx)
+        match = await self.authorize(request, self.match, ctx)
+        event = self.fmt.build_event(request, match, ctx)
         # URL-6: the event's requestId is the Lambda request id. No gateway cap on waiting (URL-10).
         result = await self.invoke(self.cfg.function, event, ctx, request_id=ctx.request_id)
         return self.fmt.parse_result(result.payload, request, ctx)
@@ -40,6 +42,8 @@ class FunctionUrlFront(BaseFront):
     def render_error(self, exc: GatewayError, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         """Section 5.E: 502 plain text for function errors; 429 when throttled."""
         extra = self.fmt.service_headers(ctx)
+        if isinstance(exc, AuthError):
+            return self.auth_error(exc, extra)
         if isinstance(exc, Throttled):
             # URL-10 / D-URL-CFG give the status; the body is Lambda's TooManyRequestsException [INF].
             return _plain(429, b'{"Message":"Rate Exceeded."}', extra, "application/json")

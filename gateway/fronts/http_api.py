@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.config import GatewaySettings, HttpApiConfig
 from gateway.errors import (
+    AuthError,
     BadRequest,
     GatewayError,
     IntegrationTimeout,
@@ -49,6 +50,7 @@ class HttpApiFront(BaseFront):
         match = self.router.match(request.method, decode_path(path))
         if match is None:
             raise RouteNotFound(f"no route matches {request.method} {path}")
+        match = await self.authorize(request, match, ctx)
         fmt = self.v1 if match.route.payload_format_version == "1.0" else self.v2
         event = fmt.build_event(request, match, ctx)
         result = await self.invoke(match.function, event, ctx, wait=self.cfg.integration_timeout)
@@ -57,6 +59,8 @@ class HttpApiFront(BaseFront):
     def render_error(self, exc: GatewayError, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         """Section 4.E: HTTP API error answers (both payload versions)."""
         extra = self.v2.service_headers(ctx)
+        if isinstance(exc, AuthError):
+            return self.auth_error(exc, extra)
         if isinstance(exc, RouteNotFound):
             return json_error(404, "Not Found", extra)
         if isinstance(exc, IntegrationTimeout):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.config import GatewaySettings, RestApiConfig
 from gateway.errors import (
+    AuthError,
     BadRequest,
     BodyDecodeError,
     EventTooLarge,
@@ -52,6 +53,7 @@ class RestApiFront(BaseFront):
         match = self.router.match(request.method, rest or "/")
         if match is None:
             raise RouteNotFound(f"no resource and method match {request.method} {rest or '/'}")
+        match = await self.authorize(request, match, ctx)
         event = self.fmt.build_event(request, match, ctx)
         result = await self.invoke(match.function, event, ctx, wait=self.cfg.integration_timeout)
         return self.fmt.parse_result(result.payload, request, ctx)
@@ -59,6 +61,8 @@ class RestApiFront(BaseFront):
     def render_error(self, exc: GatewayError, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         """Section 2.E: REST API gateway responses, with x-amzn-ErrorType."""
         extra = self.fmt.service_headers(ctx)
+        if isinstance(exc, AuthError):
+            return self.auth_error(exc, extra)
         if isinstance(exc, RouteNotFound):
             return json_error(403, "Missing Authentication Token", extra, "MissingAuthenticationTokenException")
         if isinstance(exc, BodyDecodeError):
