@@ -89,6 +89,7 @@ async def serve(
     runner = _hypercorn if server == "hypercorn" else _uvicorn
     watcher = app.functions.watch_code() if app.config.gateway.reload else None  # hot reload
     try:
+        await app.functions.start()  # provisioned concurrency INITs before the first request
         await runner(app, bound, stop, on_ready)
     finally:
         if watcher is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from gateway.config import AlbConfig, AlbRule, FixedResponse, GatewaySettings
 from gateway.errors import (
@@ -42,12 +43,14 @@ class AlbFront(BaseFront):
         self.formats: dict[int, Alb] = {}
         arn = f"arn:aws:elasticloadbalancing:{settings.region}:{settings.account_id}:targetgroup"
         for rule in cfg.rules:
-            tg = rule.target_group or f"{rule.function or 'fixed'}-tg"
+            # Target group names are letters, digits and '-' (a qualifier's ':' or '$' cannot appear).
+            tg = rule.target_group or re.sub(r"[^A-Za-z0-9-]", "-", f"{rule.function or 'fixed'}-tg")
             self.formats[id(rule)] = Alb(
                 target_group_arn=f"{arn}/{tg}/{_hex16(cfg.name, tg)}", multi_value_headers=rule.multi_value_headers
             )
         self.default_format = Alb(
-            target_group_arn=f"{arn}/{cfg.default_function}-tg/{_hex16(cfg.name, 'default')}",
+            target_group_arn=f"{arn}/{re.sub(r'[^A-Za-z0-9-]', '-', f'{cfg.default_function}-tg')}/"
+                             f"{_hex16(cfg.name, 'default')}",
             multi_value_headers=cfg.default_multi_value_headers,
         )
 
