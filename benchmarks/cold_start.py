@@ -22,9 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 import harness
+import httpx
 from harness import BenchError, Children
 
 HANDLER = '''\
@@ -88,10 +87,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
-    (work / "cold_handler.py").write_text(HANDLER)
+    code = work / "code"  # not the work dir: the server's logs there would trigger hot reload
+    code.mkdir()
+    (code / "cold_handler.py").write_text(HANDLER)
     (port,) = harness.free_ports(1)
     config = work / "gateway.toml"
-    config.write_text(gateway_config(work, port, args.functions))
+    config.write_text(gateway_config(code, port, args.functions))
     gateway = children.start("gateway", harness.gateway_argv(config, args.server), work, cwd=harness.REPO)
     base = f"http://127.0.0.1:{port}"
     harness.wait_ready(gateway, f"{base}/nothing")

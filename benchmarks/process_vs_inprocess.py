@@ -78,10 +78,12 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     print(harness.machine_info(wrk.path))
     print(f"server {args.server}; wrk 1 thread, {args.connections} connections; {args.rounds} rounds x "
           f"{args.duration:g} s per target, warm-up {args.warmup:g} s\n", flush=True)
-    (work / "bench_handler.py").write_text(HANDLER)
+    code = work / "code"  # not the work dir: the server's logs there would trigger hot reload
+    code.mkdir()
+    (code / "bench_handler.py").write_text(HANDLER)
     (port,) = harness.free_ports(1)
     config = work / "gateway.toml"
-    config.write_text(gateway_config(work, port))
+    config.write_text(gateway_config(code, port))
     gateway = children.start("gateway", harness.gateway_argv(config, args.server), work, cwd=harness.REPO)
     urls = {kind: f"http://127.0.0.1:{port}/{kind}/42" for kind in KINDS}
     for kind, url in urls.items():

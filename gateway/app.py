@@ -114,7 +114,7 @@ class GatewayApp:
             return
         except RequestTooLarge as exc:
             request = request_head(scope, b"")
-            response = front.render_error(exc, request, front.new_ctx())
+            response = front.with_cors(request, front.render_error(exc, request, front.new_ctx()))
             # The body was not read: the connection cannot carry another request (RFC 9112 §9.6).
             response = dataclasses.replace(response, headers=(*response.headers, ("Connection", "close")))
         else:
@@ -131,7 +131,7 @@ class GatewayApp:
         except UnicodeEncodeError as exc:
             bad = InvalidLambdaResponse(f"a response header cannot be sent over HTTP: {exc}")
             front.explain(bad, request)
-            response = front.render_error(bad, request, front.new_ctx())
+            response = front.with_cors(request, front.render_error(bad, request, front.new_ctx()))
             await _send(send, response, self.reason_header)
         if self.access_log_enabled:
             _log_access(front, request, response, started)

@@ -77,6 +77,9 @@ class GatewaySettings:
     # Hot reload: a change under a function's code_uri or layers sends new invocations to fresh
     # environments (functions/reload.py). `gateway serve --no-reload` turns it off.
     reload: bool = True
+    # The machine's standard AWS credential chain as one more identity: the root user of
+    # account_id (gateway/auth/identities.py).
+    trust_local_credentials: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +128,8 @@ class FunctionConfig:
     versions: Mapping[str, FunctionConfig] = field(
         default_factory=dict, metadata={"function_wide": True, "variants": True})
     aliases: Mapping[str, AliasConfig] = field(default_factory=dict, metadata={"function_wide": True})
+    # The resource-based policy (IAM JSON, or a file path), as `aws lambda add-permission` builds it.
+    policy: str | None = field(default=None, metadata={"function_wide": True})
     # "$LATEST" for the function itself; a version's own config carries its number.
     version: str = field(default="$LATEST", metadata={"internal": True})
 
@@ -138,6 +143,42 @@ class HttpApiRoute:
     route: str
     function: str
     payload_format_version: Literal["1.0", "2.0"] = "2.0"
+    # A JWT or Lambda authorizer of this API by name, and the scopes a JWT must carry one of.
+    authorizer: str | None = None
+    authorization_scopes: tuple[str, ...] = ()
+    # "AWS_IAM": SigV4-signed callers allowed execute-api:Invoke (gateway/auth/iam.py).
+    authorization: Literal["NONE", "AWS_IAM"] = "NONE"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpAuthorizerConfig:
+    """``http_apis[].authorizers.<name>`` (gateway/auth/jwt.py, gateway/auth/lambda_authorizer.py).
+
+    ``jwt``: issuer, audience, identity_sources. ``request``: a Lambda authorizer (function,
+    payload_format_version, enable_simple_responses, identity_sources, ttl; ttl 0 = no cache)."""
+
+    type: Literal["jwt", "request"]
+    identity_sources: tuple[str, ...] | None = field(default=None, metadata={"one_or_many": True})
+    issuer: str = ""
+    audience: tuple[str, ...] = field(default=(), metadata={"one_or_many": True})
+    function: str = ""
+    payload_format_version: Literal["1.0", "2.0"] = "2.0"
+    enable_simple_responses: bool = False
+    ttl: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorsConfig:
+    """``cors`` on [[http_apis]] and [[function_urls]] (gateway/auth/cors.py; AWS's limits checked
+    at load, CORS-U1/CORS-H1). ``max_age`` unset sends no Access-Control-Max-Age. REST APIs have
+    none: their functions answer CORS themselves (REST-R7)."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +191,8 @@ class HttpApiConfig:
     api_id: str = ""
     # API Gateway gives up after 30 s (HV2-10) and answers 503.
     integration_timeout: float = 30 * SECONDS
+    cors: CorsConfig | None = None
+    authorizers: Mapping[str, HttpAuthorizerConfig] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +200,22 @@ class RestRoute:
     method: str
     path: str
     function: str
+    # A Lambda authorizer of this API by name (gateway/auth/lambda_authorizer.py).
+    authorizer: str | None = None
+    # "AWS_IAM": SigV4-signed callers allowed execute-api:Invoke (gateway/auth/iam.py).
+    authorization: Literal["NONE", "AWS_IAM"] = "NONE"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestAuthorizerConfig:
+    """``rest_apis[].authorizers.<name>``: a TOKEN or REQUEST Lambda authorizer. ``ttl`` is
+    authorizerResultTtlInSeconds (default 300, at most 3600, 0 = no cache)."""
+
+    type: Literal["token", "request"]
+    function: str
+    identity_sources: tuple[str, ...] | None = field(default=None, metadata={"one_or_many": True})
+    ttl: int = 300
+    identity_validation_expression: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,6 +230,7 @@ class RestApiConfig:
     # 29 s by default (REST-10); the answer is 504 "Endpoint request timed out".
     integration_timeout: float = 29 * SECONDS
     endpoint_type: Literal["REGIONAL", "EDGE"] = "REGIONAL"
+    authorizers: Mapping[str, RestAuthorizerConfig] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -220,10 +280,31 @@ class FunctionUrlConfig:
     auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
     invoke_mode: Literal["BUFFERED"] = "BUFFERED"
     url_id: str = ""
+    cors: CorsConfig | None = None
 
     @property
     def name(self) -> str:
         return f"{self.function}-url"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityConfig:
+    """``[[identities]]``: a caller that signs requests with SigV4 (gateway/auth/identities.py).
+
+    ``policies`` are identity-based IAM policies, JSON text or file paths relative to the config
+    file; the account comes from ``arn``. ``user_id`` is aws:userid (default: an AWS-shaped id
+    derived from the ARN); ``principal_org_id`` is aws:PrincipalOrgID."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+    arn: str
+    policies: tuple[str, ...] = field(default=(), metadata={"one_or_many": True})
+    user_id: str = ""
+    principal_org_id: str | None = None
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"IdentityConfig(access_key_id={self.access_key_id!r}, arn={self.arn!r})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,6 +329,7 @@ class GatewayConfig:
     albs: tuple[AlbConfig, ...] = ()
     function_urls: tuple[FunctionUrlConfig, ...] = ()
     admin: AdminConfig = field(default_factory=AdminConfig)
+    identities: tuple[IdentityConfig, ...] = ()
     source: str = field(default="", metadata={"internal": True})
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -504,6 +586,8 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
     if g.max_queued_requests < 0:
         raise fail("gateway.max_queued_requests", "must be 0 or more")
 
+    from gateway.auth.authorizer_config import check_http_authorizers, check_rest_authorizers
+    from gateway.auth.identities import check_function_policy, check_identities
     from gateway.functions.concurrency import check_concurrency
     from gateway.functions.versions import check_versions, reference_problem
 
@@ -520,7 +604,7 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
         for label, version in versions.items():
             _check_function(version, f"{key}.versions.{label}", fail)
         check_versions(fn, key, fail)
-        functions[name] = fn
+        functions[name] = check_function_policy(fn, key, config.base_dir, fail)
     check_concurrency(functions, g.concurrency_limit, fail)
 
     def check_function(key: str, name: str | None, *, url: bool = False) -> None:
@@ -547,6 +631,8 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
             raise fail(f"{key}.integration_timeout", "must be between 0.05 and 30 seconds")
         if api.stage != "$default" and not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", api.stage):
             raise fail(f"{key}.stage", "must be '$default' or letters, digits, '-' and '_'")
+        _check_cors(api.cors, "http_api", key, fail)
+        check_http_authorizers(api, key, fail, check_function)
         api_id = api.api_id or derived_id("http_api", name, length=10)
         http_apis.append(dataclasses.replace(api, name=name, api_id=api_id))
 
@@ -570,6 +656,7 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
             raise fail(f"{key}.stage", "REST API stages are letters, digits, '-' and '_' (there is no $default)")
         if not 0.05 <= rapi.integration_timeout <= 900:
             raise fail(f"{key}.integration_timeout", "must be between 0.05 and 900 seconds")
+        check_rest_authorizers(rapi, key, fail, check_function)
         api_id = rapi.api_id or derived_id("rest_api", name, length=10)
         rest_apis.append(dataclasses.replace(rapi, name=name, api_id=api_id))
 
@@ -601,15 +688,26 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
     urls = []
     for i, url in enumerate(config.function_urls):
         check_function(f"function_urls[{i}].function", url.function, url=True)
+        _check_cors(url.cors, "function_url", f"function_urls[{i}]", fail)
         url_id = url.url_id or derived_id("function_url", url.function, g.region, length=32)
         urls.append(dataclasses.replace(url, url_id=url_id))
 
+    identities = check_identities(config.identities, config.base_dir, fail)
     config = dataclasses.replace(
         config, functions=functions, http_apis=tuple(http_apis), rest_apis=tuple(rest_apis),
-        albs=tuple(albs), function_urls=tuple(urls),
+        albs=tuple(albs), function_urls=tuple(urls), identities=identities,
     )
     _check_addresses(config, fail)
     return config
+
+
+def _check_cors(cors: CorsConfig | None, kind: Literal["http_api", "function_url"], key: str,
+                fail: Callable[[str, str], ConfigError]) -> None:
+    from gateway.auth.cors import cors_problem
+
+    problem = cors_problem(cors, kind) if cors is not None else None
+    if problem is not None:
+        raise fail(f"{key}.cors.{problem[0]}", problem[1])
 
 
 # The ELB API's FixedResponseActionConfig: StatusCode ^(2|4|5)\d\d$, these content types, a body of

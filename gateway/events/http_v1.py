@@ -21,7 +21,15 @@ from typing import Any
 
 from gateway.events.common import b64, body_text, decode_path, format_request_time, is_text_media_type
 from gateway.events.http_v2 import HOP_BY_HOP, PROTOCOL, wire_text
-from gateway.events.rest_v1 import ResponseRules, identity, proxy_v1_headers, proxy_v1_response, query_maps
+from gateway.events.rest_v1 import (
+    ResponseRules,
+    identity,
+    proxy_v1_headers,
+    proxy_v1_response,
+    query_maps,
+    render_authorizer,
+    render_iam_identity,
+)
 from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, RouteMatch
 
 # HV1-2: the docs say HTTP API header names are lowercase, and every captured 1.0 event has
@@ -109,7 +117,8 @@ class HttpV1:
             "multiValueHeaders": maps.multi,
             "queryStringParameters": query,
             "multiValueQueryStringParameters": multi_query,
-            "requestContext": self._request_context(request, match, ctx, path, maps.get("user-agent")),
+            "requestContext": render_iam_identity(render_authorizer(
+                self._request_context(request, match, ctx, path, maps.get("user-agent")), match.auth), match.auth),
             "pathParameters": dict(match.path_parameters) if match.path_parameters else None,
             "stageVariables": dict(self.stage_variables) if self.stage_variables else None,
             "body": body,

@@ -29,7 +29,7 @@ from gateway.events.common import (
     load_payload,
     parse_status_code,
 )
-from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, RouteMatch
+from gateway.models import Authorization, Headers, HttpRequest, HttpResponse, InvocationContext, RouteMatch
 
 # Hop-by-hop headers end at AWS's front end. Function URLs were recorded dropping the client's
 # `connection` header (S-LS echo fixture: python-requests sends `Connection: keep-alive`, the event
@@ -73,6 +73,31 @@ def compact_json(value: Any) -> str:
 
     Non-ASCII characters are written as UTF-8, not ``\\u`` escapes [INF]."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def render_authorizer(request_context: dict[str, Any], auth: Authorization | None) -> dict[str, Any]:
+    """HV2-8: ``requestContext.authorizer`` for a JWT authorizer (``{"jwt": {"claims", "scopes"}}``,
+    scopes null when the token has none) or a Lambda authorizer (``{"lambda": <its context>}``).
+    Other kinds (``iam``) are rendered by their own function; no auth: no ``authorizer`` key (HV2-6).
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+    """
+    if auth is None or auth.kind not in ("jwt", "lambda"):
+        return request_context
+    if auth.kind == "jwt":
+        scopes = list(auth.scopes) if auth.scopes is not None else None
+        request_context["authorizer"] = {"jwt": {"claims": dict(auth.claims or {}), "scopes": scopes}}
+    else:
+        request_context["authorizer"] = {"lambda": dict(auth.context or {})}
+    return request_context
+
+
+def render_iam_authorizer(request_context: dict[str, Any], auth: Authorization | None) -> dict[str, Any]:
+    """HV2-8 / URL-8: an AWS_IAM caller as ``requestContext.authorizer.iam``: accessKey, accountId,
+    callerId, cognitoIdentity (null), principalOrgId, userArn, userId [DOC D-HTTP, D-URL; CAP S-PT
+    apiGatewayProxyV2IamEvent]. A function URL with AuthType NONE has no authorizer (URL-8)."""
+    if auth is not None and auth.kind == "iam" and auth.iam is not None:
+        request_context["authorizer"] = {"iam": dict(auth.iam)}
+    return request_context
 
 
 class HttpV2:
@@ -127,7 +152,8 @@ class HttpV2:
             if params:
                 event["queryStringParameters"] = params
         self._add_route_fields(event, match)
-        event["requestContext"] = self._request_context(request, ctx, http_path, route_key, headers)
+        event["requestContext"] = render_iam_authorizer(render_authorizer(
+            self._request_context(request, ctx, http_path, route_key, headers), match.auth), match.auth)
         if request.body:
             # HV2-9: text only for text/*, json, javascript, xml; anything else (no type too) is base64.
             if is_text_media_type(headers.get("content-type")):

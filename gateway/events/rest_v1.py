@@ -30,7 +30,7 @@ from gateway.events.common import (
     parse_status_code,
 )
 from gateway.events.http_v2 import HOP_BY_HOP, PROTOCOL, compact_json, encode_body, wire_text
-from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, RouteMatch
+from gateway.models import Authorization, Headers, HttpRequest, HttpResponse, InvocationContext, RouteMatch
 
 # REST-2: API Gateway writes these names in this spelling whatever the client sent (`host` from an
 # HTTP/2 client -> `Host`, `aUThorization` -> `Authorization`) [REC S-VK, S-LS]. Other names keep the
@@ -182,6 +182,51 @@ def identity(keys: tuple[str, ...], source_ip: str, user_agent: str | None) -> d
     return ident
 
 
+def render_authorizer(request_context: dict[str, Any], auth: Authorization | None) -> dict[str, Any]:
+    """REST-8 (and HV1, REST-compatible): ``requestContext.authorizer`` for a JWT or Lambda authorizer.
+
+    Lambda (CUSTOM): the authorizer's ``context`` keys with their values as returned, then
+    ``principalId`` and ``integrationLatency`` (ms) [CAP S-GO apigw-request, S-PT
+    apiGatewayProxyEventPrincipalId]; HTTP API payload 1.0 is assumed to match REST here [INF].
+    JWT: ``{"claims", "scopes"}`` (the HTTP API 1.0 shape, D-HTTP). Other kinds (``iam``) are
+    rendered by their own function; no auth: no ``authorizer`` key.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
+    """
+    if auth is None or auth.kind not in ("jwt", "lambda"):
+        return request_context
+    if auth.kind == "jwt":
+        scopes = list(auth.scopes) if auth.scopes is not None else None
+        request_context["authorizer"] = {"claims": dict(auth.claims or {}), "scopes": scopes}
+        return request_context
+    authorizer = dict(auth.context or {})
+    if auth.principal_id is not None:
+        authorizer["principalId"] = auth.principal_id
+    authorizer["integrationLatency"] = auth.integration_latency_ms or 0
+    request_context["authorizer"] = authorizer
+    return request_context
+
+
+def render_iam_identity(request_context: dict[str, Any], auth: Authorization | None) -> dict[str, Any]:
+    """REST-8: an AWS_IAM caller fills ``identity``: accessKey, accountId (the caller's), caller and
+    user (both aws:userid: ``AIDA...`` for a user, ``AROA...:session`` for a role session), userArn
+    and principalOrgId; the cognito keys stay null [DOC D-REST AWS_IAM example; CAP console test
+    invocations]. HTTP API payload 1.0 is assumed to fill its identity the same way [INF]."""
+    if auth is None or auth.kind != "iam" or auth.iam is None:
+        return request_context
+    iam = auth.iam
+    request_context["identity"].update(
+        accessKey=iam["accessKey"], accountId=iam["accountId"], caller=iam["callerId"], user=iam["userId"],
+        userArn=iam["userArn"], principalOrgId=iam["principalOrgId"],
+    )
+    return request_context
+
+
+def sigv4_dropped(dropped: frozenset[str], auth: Authorization | None) -> frozenset[str]:
+    """REST-2: ``Authorization`` is not passed on when it carried the SigV4 signature of an AWS_IAM
+    route [DOC D-KNOWN]. (A signature sent to a route without IAM auth is left alone [INF].)"""
+    return dropped | {"authorization"} if auth is not None and auth.kind == "iam" else dropped
+
+
 class RestV1:
     """REST API Lambda proxy events and responses (REST-1..REST-9, REST-R1..REST-R6).
 
@@ -208,7 +253,8 @@ class RestV1:
 
     def build_event(self, request: HttpRequest, match: RouteMatch, ctx: InvocationContext) -> dict[str, Any]:
         """The proxy event: every key of REST-1 always present, absent values JSON null."""
-        maps = proxy_v1_headers(request, canonical=REST_CANONICAL, lowercase=False, drop=REST_DROPPED)
+        maps = proxy_v1_headers(request, canonical=REST_CANONICAL, lowercase=False,
+                                drop=sigv4_dropped(REST_DROPPED, match.auth))
         if maps.get("x-amzn-trace-id") is None:
             # API Gateway "adds a tracing header to incoming HTTP requests that don't already have
             # one" (https://docs.aws.amazon.com/xray/latest/devguide/xray-services-apigateway.html):
@@ -230,7 +276,9 @@ class RestV1:
             "multiValueQueryStringParameters": multi_query,
             "pathParameters": dict(match.path_parameters) if match.path_parameters else None,
             "stageVariables": dict(self.stage_variables) if self.stage_variables else None,
-            "requestContext": self._request_context(request, ctx, resource, full_path, maps.get("user-agent")),
+            "requestContext": render_iam_identity(render_authorizer(
+                self._request_context(request, ctx, resource, full_path, maps.get("user-agent")), match.auth),
+                match.auth),
             "body": body,
             "isBase64Encoded": is_b64,
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.auth.identities import IamDirectory
 from gateway.config import GatewayConfig
 from gateway.fronts.admin import AdminFront
 from gateway.fronts.alb import AlbFront
@@ -20,11 +21,18 @@ FRONTS: dict[str, Any] = {
     "function_url": FunctionUrlFront,
     "admin": AdminFront,
 }
+#: the fronts that apply IAM auth (AWS_IAM routes, function URLs).
+IAM_FRONTS = frozenset({"http_api", "rest_api", "function_url"})
 
 
 def build_fronts(config: GatewayConfig, functions: FunctionsService) -> list[tuple[Any, BaseFront]]:
-    """Every configured front as (its config section, the front), in file order."""
-    return [(cfg, FRONTS[kind](cfg, functions, config.gateway)) for kind, cfg in config.fronts()]
+    """Every configured front as (its config section, the front), in file order.
+
+    The IAM directory (identities, resource-based policies, the local credential chain) is built
+    once and given to the fronts that check SigV4 callers."""
+    iam = IamDirectory.from_config(config)
+    return [(cfg, FRONTS[kind](cfg, functions, config.gateway, **({"iam": iam} if kind in IAM_FRONTS else {})))
+            for kind, cfg in config.fronts()]
 
 
 __all__ = ["FRONTS", "BaseFront", "build_fronts"]

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from gateway.auth import RouteAuth
+from gateway.auth.cors import CorsPolicy
 from gateway.errors import (
     AuthError,
     FunctionFailed,
@@ -47,6 +49,10 @@ class BaseFront:
     kind = "front"
     #: the largest request body this front accepts; larger gets the front's 413.
     max_body = 10 * 1024 * 1024
+    #: HTTP APIs and function URLs with a ``cors`` table (gateway/auth/cors.py); None: no CORS.
+    cors: CorsPolicy | None = None
+    #: the per-route auth registry (gateway/auth/__init__.py); None: no route has auth.
+    route_auth: RouteAuth | None = None
 
     def __init__(
         self,
@@ -66,10 +72,15 @@ class BaseFront:
             # X-Ray continues a trace the caller started instead of starting a new one.
             ctx = dataclasses.replace(ctx, trace_id=client_trace)
         try:
-            return await self.route_and_call(request, ctx)
+            response = await self.route_and_call(request, ctx)
         except GatewayError as exc:
             self.explain(exc, request)
-            return self.render_error(exc, request, ctx)
+            response = self.render_error(exc, request, ctx)
+        return self.with_cors(request, response)
+
+    def with_cors(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """The configured CORS headers on every answer, the gateway's own errors included [INF]."""
+        return response if self.cors is None else self.cors.decorate(request, response)
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         raise NotImplementedError
@@ -77,7 +88,9 @@ class BaseFront:
     async def authorize(self, request: HttpRequest, match: RouteMatch, ctx: InvocationContext) -> RouteMatch:
         """Check the route's auth (IAM, JWT, Lambda authorizer); raise AuthError or return the match
         with ``auth`` filled. No auth configured: the match unchanged."""
-        return match
+        if self.route_auth is None:
+            return match
+        return await self.route_auth.authorize(request, match, ctx)
 
     def auth_error(self, exc: AuthError, extra: Headers) -> HttpResponse:
         """AWS's answer for a refused caller, as the AuthError carries it."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from gateway.auth.cors import CorsPolicy
+from gateway.auth.iam import function_url_auth
+from gateway.auth.identities import IamDirectory
 from gateway.config import FunctionUrlConfig, GatewaySettings
 from gateway.errors import (
     AuthError,
@@ -24,15 +27,25 @@ class FunctionUrlFront(BaseFront):
     kind = "function_url"
     max_body = MAX_BODY
 
-    def __init__(self, cfg: FunctionUrlConfig, functions: FunctionsService, settings: GatewaySettings) -> None:
+    def __init__(
+        self, cfg: FunctionUrlConfig, functions: FunctionsService, settings: GatewaySettings, *,
+        iam: IamDirectory | None = None,
+    ) -> None:
         super().__init__(cfg.name, functions)
         self.cfg = cfg
         self.fmt = FunctionUrl(
             url_id=cfg.url_id, account_id=settings.account_id, region=settings.region, auth_type=cfg.auth_type
         )
         self.match = RouteMatch(function=cfg.function, route_key="$default", path_parameters=None, route=cfg)
+        self.cors = CorsPolicy.compile(cfg.cors, "function_url") if cfg.cors is not None else None
+        # AWS_IAM, or NONE with the function's resource-based policy (gateway/auth/iam.py).
+        self.route_auth = function_url_auth(cfg, settings, iam)
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
+        # CORS-U3: a preflight is answered from the config, before auth [INF] and without invoking.
+        preflight = self.cors.preflight(request, self.fmt.service_headers(ctx)) if self.cors else None
+        if preflight is not None:
+            return preflight
         match = await self.authorize(request, self.match, ctx)
         event = self.fmt.build_event(request, match, ctx)
         # URL-6: the event's requestId is the Lambda request id. No gateway cap on waiting (URL-10).

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from gateway.auth import RouteAuth
+from gateway.auth.authorizers import add_http_api_authorizers
+from gateway.auth.cors import CorsPolicy
+from gateway.auth.iam import add_iam_routes
+from gateway.auth.identities import IamDirectory
 from gateway.config import GatewaySettings, HttpApiConfig
 from gateway.errors import (
     AuthError,
@@ -28,7 +33,10 @@ class HttpApiFront(BaseFront):
     kind = "http_api"
     max_body = MAX_BODY
 
-    def __init__(self, cfg: HttpApiConfig, functions: FunctionsService, settings: GatewaySettings) -> None:
+    def __init__(
+        self, cfg: HttpApiConfig, functions: FunctionsService, settings: GatewaySettings, *,
+        iam: IamDirectory | None = None,
+    ) -> None:
         super().__init__(cfg.name, functions)
         self.cfg = cfg
         self.router = HttpApiRouter(cfg.routes)
@@ -39,6 +47,11 @@ class HttpApiFront(BaseFront):
         self.v2 = HttpV2(**common)  # type: ignore[arg-type]
         self.v1 = HttpV1(**common)  # type: ignore[arg-type]
         self.prefix = "" if cfg.stage == "$default" else f"/{cfg.stage}"
+        self.cors = CorsPolicy.compile(cfg.cors, "http_api") if cfg.cors is not None else None
+        self.route_auth = RouteAuth()
+        add_http_api_authorizers(self.route_auth, cfg, settings, functions,
+                                 v1=self.v1.build_event, v2=self.v2.build_event)
+        add_iam_routes(self.route_auth, "http_api", cfg, settings, iam)
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         path = request.path
@@ -48,9 +61,16 @@ class HttpApiFront(BaseFront):
                 raise RouteNotFound(f"the path does not start with the stage /{self.cfg.stage}")
             path = path[len(self.prefix):] or "/"
         match = self.router.match(request.method, decode_path(path))
+        preflight = self.cors.preflight(request, self.v2.service_headers(ctx)) if self.cors else None
         if match is None:
+            if preflight is not None:
+                return preflight  # CORS-H2: answered even without an OPTIONS route
             raise RouteNotFound(f"no route matches {request.method} {path}")
         match = await self.authorize(request, match, ctx)
+        if preflight is not None:
+            # CORS-H2: the matched route's authorizer runs first ($default or ANY plus an authorizer
+            # refuses unauthenticated preflights, as on AWS); the integration is never invoked [INF].
+            return preflight
         fmt = self.v1 if match.route.payload_format_version == "1.0" else self.v2
         event = fmt.build_event(request, match, ctx)
         result = await self.invoke(match.function, event, ctx, wait=self.cfg.integration_timeout)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from gateway.auth import RouteAuth
+from gateway.auth.authorizers import add_rest_api_authorizers
+from gateway.auth.iam import add_iam_routes
+from gateway.auth.identities import IamDirectory
 from gateway.config import GatewaySettings, RestApiConfig
 from gateway.errors import (
     AuthError,
@@ -31,7 +35,10 @@ class RestApiFront(BaseFront):
     kind = "rest_api"
     max_body = MAX_BODY
 
-    def __init__(self, cfg: RestApiConfig, functions: FunctionsService, settings: GatewaySettings) -> None:
+    def __init__(
+        self, cfg: RestApiConfig, functions: FunctionsService, settings: GatewaySettings, *,
+        iam: IamDirectory | None = None,
+    ) -> None:
         super().__init__(cfg.name, functions)
         self.cfg = cfg
         self.router = RestRouter(cfg.routes)
@@ -41,6 +48,9 @@ class RestApiFront(BaseFront):
             endpoint_type=cfg.endpoint_type,
         )
         self.prefix = f"/{cfg.stage}"
+        self.route_auth = RouteAuth()
+        add_rest_api_authorizers(self.route_auth, cfg, settings, functions, event=self.fmt.build_event)
+        add_iam_routes(self.route_auth, "rest_api", cfg, settings, iam)
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         path = "/" + request.path.lstrip("/")

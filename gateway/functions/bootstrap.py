@@ -25,6 +25,7 @@ import io
 import json
 import logging
 import os
+import resource
 import socket
 import sys
 import threading
@@ -44,11 +45,14 @@ _request_id = ""
 class Channel:
     """The runtime's end of the channel; frames may be sent from any thread of the handler."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+    def __init__(self, sock: socket.socket | None) -> None:
+        self.sock = sock  # None until a spare child gets its environment: output goes to fd 2 meanwhile
         self.lock = threading.Lock()
 
     def send(self, kind: bytes, header: dict[str, Any] | None = None, body: bytes = b"") -> None:
+        if self.sock is None:
+            os.write(2, body)
+            return
         data = wire.pack(kind, header, body) if len(body) < 65536 else None
         with self.lock:
             if data is not None:
@@ -120,10 +124,23 @@ def _flush() -> None:
             pass
 
 
+_prepared: Channel | None = None
+
+
+def prepare() -> None:
+    """Capture output ahead, before the channel exists (a spare child does it while it waits)."""
+    global _prepared
+    _prepared = Channel(None)
+    _install_output(_prepared)
+
+
 def run(sock: socket.socket, handler_name: str, code_uri: str, path: list[str]) -> NoReturn:
     """The runtime's main loop: INIT, then invocations until the gateway closes the channel."""
-    channel = Channel(sock)
-    _install_output(channel)
+    channel = _prepared
+    if channel is None:
+        channel = Channel(sock)
+        _install_output(channel)
+    channel.sock = sock
     handler = _initialise(channel, handler_name, code_uri, path)
     while True:
         frame = wire.read_frame(sock)
@@ -177,11 +194,17 @@ def _invoke(channel: Channel, handler: runtime.Handler, header: dict[str, Any], 
         document = runtime.exception_document(exc, request_id, _RUNTIME_FILES)
     else:
         _flush()
-        channel.send(wire.RESULT, None, result)
+        channel.send(wire.RESULT, _peak(), result)
         return
     _flush()
     channel.send(wire.LOG, None, runtime.error_log_entry(document).encode())
-    channel.send(wire.ERROR, None, runtime.document_bytes(document))
+    channel.send(wire.ERROR, _peak(), runtime.document_bytes(document))
+
+
+def _peak() -> dict[str, int]:
+    """The process's peak resident memory in kB (Max Memory Used), as /proc's VmHWM counts it."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"maxrss": peak // 1024 if sys.platform == "darwin" else peak}
 
 
 def _context(header: dict[str, Any]) -> LambdaContext:

@@ -10,11 +10,13 @@ function's ``bootstrap`` executable.
 
 The gateway sends each request over a Unix SOCK_SEQPACKET socket: a JSON spec plus two file
 descriptors (SCM_RIGHTS), the child's end of its channel and the write end of its output pipe.
-The child sets itself up (own session, dies with the template, stdout/stderr to the pipe, a
-private /tmp, the working directory, a clean environment built from the spec alone), says
-HELLO with its pid on the channel and runs the runtime. The template reaps its children and
-writes each one's wait status to that child's channel (``wire.EXITED``), after everything the
-child wrote itself. When the gateway process goes away, the template kills its children and exits.
+The template keeps one child forked ahead (the *spare*: already in its own session, set to die
+with the template) and hands it the request, so a cold start does not wait for ``fork``. The
+child sets itself up (stdout/stderr to the pipe, a private /tmp, the working directory, a clean
+environment built from the spec alone), says HELLO with its pid on the channel and runs the
+runtime. The template reaps its children and writes each one's wait status to that child's
+channel (``wire.EXITED``), after everything the child wrote itself. When the gateway process goes
+away, the template kills its children and exits.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ _LAUNCHER = (
     "main(int(sys.argv[1]), clean)\n"
 )
 _START_TIMEOUT = 60.0
+_CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)  # Linux: descriptors received close on exec
 
 
 # ---------------------------------------------------------------------------------------------
@@ -61,6 +64,8 @@ class Zygote:
     _warned = False
 
     def __init__(self) -> None:
+        if not hasattr(os, "fork"):
+            raise InvokeError('process environments need fork (POSIX); use isolation = "inprocess" here')
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {name: os.environ[name] for name in ("PATH", "LANG", "LC_ALL", "LC_CTYPE") if name in os.environ}
         self.process = subprocess.Popen(
@@ -133,11 +138,16 @@ def main(control_fd: int, clean_path: list[str]) -> None:
 
 
 class _Template:
+    """The template's loop. One *spare* child is always forked ahead, already detached (own
+    session, dies with the template) and waiting for its spec, so a cold start does not wait for
+    ``fork``; a request that finds no spare forks directly."""
+
     def __init__(self, control: socket.socket, clean_path: list[str]) -> None:
         self.control = control
         self.clean_path = clean_path
         self.pid = os.getpid()
         self.children: dict[int, int] = {}  # pid -> that child's channel end (for EXITED)
+        self.spare: tuple[int, socket.socket] | None = None
         self.wake_read, self.wake_write = os.pipe()
         os.set_blocking(self.wake_read, False)
         os.set_blocking(self.wake_write, False)
@@ -146,6 +156,7 @@ class _Template:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def serve(self) -> None:
+        self.make_spare()
         while True:
             ready, _, _ = select.select([self.control.fileno(), self.wake_read], [], [])
             if self.wake_read in ready:
@@ -155,16 +166,31 @@ class _Template:
                     pass
                 self.reap()
             if self.control.fileno() in ready:
-                message, fds, _flags, _address = socket.recv_fds(self.control, 1 << 20, 4, socket.MSG_CMSG_CLOEXEC)
+                message, fds, _flags, _address = socket.recv_fds(self.control, 1 << 20, 4, _CLOEXEC)
                 if not message:  # the gateway process is gone
                     self.shutdown()
                 if len(fds) == 2:
-                    self.spawn(json.loads(message), fds[0], fds[1])
+                    self.spawn(message, fds[0], fds[1])
                 else:
                     for fd in fds:
                         os.close(fd)
+                if self.spare is None:
+                    self.make_spare()
 
-    def spawn(self, spec: dict[str, Any], channel_fd: int, output_fd: int) -> None:
+    def spawn(self, message: bytes, channel_fd: int, output_fd: int) -> None:
+        if self.spare is not None:
+            pid, link = self.spare
+            self.spare = None
+            try:
+                socket.send_fds(link, [message], [channel_fd, output_fd])
+            except OSError:  # the spare died: fork one for this request
+                pass
+            else:
+                os.close(output_fd)
+                self.children[pid] = channel_fd
+                return
+            finally:
+                link.close()
         try:
             pid = os.fork()
         except OSError as exc:
@@ -173,9 +199,30 @@ class _Template:
             os.close(output_fd)
             return
         if pid == 0:
-            self.become(spec, channel_fd, output_fd)
+            self.detach()
+            self.become(json.loads(message), channel_fd, output_fd)
         os.close(output_fd)
         self.children[pid] = channel_fd
+
+    def make_spare(self) -> None:
+        link, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = os.fork()
+        except OSError:
+            link.close()
+            theirs.close()
+            return
+        if pid == 0:
+            link.close()
+            self.detach()
+            bootstrap.prepare()
+            message, fds, _flags, _address = socket.recv_fds(theirs, 1 << 20, 4, _CLOEXEC)
+            if not message or len(fds) != 2:
+                os._exit(0)
+            theirs.close()
+            self.become(json.loads(message), fds[0], fds[1])
+        theirs.close()
+        self.spare = (pid, link)
 
     def reap(self) -> None:
         while True:
@@ -185,18 +232,38 @@ class _Template:
                 return
             if pid == 0:
                 return
+            if self.spare is not None and self.spare[0] == pid:
+                self.spare[1].close()
+                self.spare = None
             fd = self.children.pop(pid, None)
             if fd is not None:
                 _tell(fd, {"status": status})
                 os.close(fd)
 
     def shutdown(self) -> NoReturn:
-        for pid in self.children:
+        for pid in [*self.children, *([self.spare[0]] if self.spare else [])]:
             try:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
         os._exit(0)
+
+    def detach(self) -> None:
+        """In a new child: leave the template's signals, descriptors and session; die with it."""
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            for fd in (self.wake_read, self.wake_write, *self.children.values()):
+                os.close(fd)
+            self.control.close()
+            os.setsid()
+            sandbox.die_with_parent()
+            if os.getppid() != self.pid:  # the template died before we could ask to follow it
+                os._exit(1)
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        except BaseException:  # noqa: BLE001 - end the child, never the template
+            os._exit(1)
 
     def become(self, spec: dict[str, Any], channel_fd: int, output_fd: int) -> NoReturn:
         """In the new child: set up the environment, then run the runtime (never returns)."""
@@ -210,23 +277,12 @@ class _Template:
         bootstrap.run(channel, spec["handler"], spec["code_uri"], [*spec.get("python_path", ()), *self.clean_path])
 
     def _isolate(self, spec: dict[str, Any], channel_fd: int, output_fd: int) -> socket.socket:
-        signal.set_wakeup_fd(-1)
-        for signum in (signal.SIGCHLD, signal.SIGINT):
-            signal.signal(signum, signal.SIG_DFL if signum == signal.SIGCHLD else signal.default_int_handler)
-        for fd in (self.wake_read, self.wake_write, *self.children.values()):
-            os.close(fd)
-        self.control.close()
-        os.setsid()
-        sandbox.die_with_parent()
-        if os.getppid() != self.pid:  # the template died before we could ask to follow it
-            os._exit(1)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         os.close(null)
         os.close(output_fd)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if spec.get("tmp_mb"):
             needed = [spec["code_uri"], *spec.get("keep", ()), *self.clean_path, sys.prefix, sys.base_prefix]
             sandbox.private_tmp(int(spec["tmp_mb"]), sandbox.under_tmp(needed))
@@ -234,6 +290,7 @@ class _Template:
         os.environ.clear()
         os.environ.update(spec["env"])
         time.tzset()
+        os.set_inheritable(channel_fd, False)  # already so where MSG_CMSG_CLOEXEC exists
         channel = socket.socket(fileno=channel_fd)
         channel.sendall(wire.pack(wire.HELLO, {"pid": os.getpid()}))
         return channel

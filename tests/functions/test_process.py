@@ -460,3 +460,56 @@ async def test_closing_kills_every_environment(service_factory: ServiceFactory) 
     assert not alive(pid)
     with pytest.raises(InvokeError):
         await service.invoke("state", b"{}")
+
+
+async def test_output_reaches_the_log_while_the_handler_runs(service_factory: ServiceFactory, logs: Logs) -> None:
+    service = service_factory(proc("chatter", "slow_chatter"))
+    running = asyncio.create_task(service.invoke("chatter", b'{"seconds": 0.6}', request_id="r-1"))
+    await asyncio.sleep(0.4)
+    assert not running.done() and logs.of("chatter")[-1] == "before the pause"
+    await running
+    assert logs.invocation("chatter", "r-1")[1:3] == ["before the pause", "after the pause"]
+
+
+async def test_without_a_private_tmp_each_environment_gets_its_own_tmpdir(
+    service_factory: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(await Zygote.get(), "private_tmp_problem", "not allowed here (test)")
+    service = service_factory(proc("tmp", "tmp_file"))
+    results = await asyncio.gather(*(service.invoke("tmp", b'{"sleep": 0.3}', request_id=f"r-{i}") for i in (1, 2)))
+    first, second = (json.loads(result.payload) for result in results)
+    assert first["dir"] != second["dir"] and not first["dir"].startswith("/tmp/lgw")
+    assert first["seen"] == second["seen"] == []
+    warm = json.loads((await service.invoke("tmp", b"{}", request_id="r-3")).payload)
+    assert warm["seen"] in (["r-1"], ["r-2"])
+    assert os.path.isdir(first["dir"])
+    await service.aclose()
+    assert not os.path.exists(first["dir"]) and not os.path.exists(second["dir"])  # removed with them
+
+
+async def test_a_provisioned_environment_whose_init_fails_is_not_restarted_forever(
+    service_factory: ServiceFactory, logs: Logs, tmp_path: Path
+) -> None:
+    (tmp_path / "lgw_bad_init.py").write_text("raise RuntimeError('no database')\n")
+    service = service_factory(function("bad", "lgw_bad_init.handler", code_uri=tmp_path, isolation="process"))
+    invoker = service._invokers["bad"]  # noqa: SLF001
+    assert isinstance(invoker, ProcessInvoker)
+    await invoker.prewarm(1)
+    await asyncio.sleep(0.3)
+    assert invoker.environments == 0
+    assert sum(entry.startswith("INIT_REPORT") for entry in logs.of("bad")) == 1
+    assert "\tPhase: init\tStatus: error\tError Type: Runtime.Unknown" in logs.of("bad")[-1]
+
+
+async def test_a_caller_that_goes_away_during_a_cold_start_leaves_the_environment_warm(
+    service_factory: ServiceFactory,
+) -> None:
+    service = service_factory(proc("state", "state"))
+    first = asyncio.create_task(service.invoke("state", b"{}", request_id="r-1"))
+    await asyncio.sleep(0)  # the cold start is under way
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await asyncio.sleep(0.3)
+    second = json.loads((await service.invoke("state", b"{}", request_id="r-2")).payload)
+    assert second["count"] == 2 and second["seen"] == ["r-1"]  # r-1 ran to its end in the same environment

@@ -1,8 +1,9 @@
 """Invokers: how a function's environments run. One module per isolation kind (STYLE H11).
 
 ``INVOKERS`` maps a function's ``isolation`` config string to a factory with the signature of
-``InvokerFactory``; the functions service builds one invoker per function. Adding process
-environments (a later issue) is one module plus one line here.
+``InvokerFactory``; the functions service builds one invoker per function: ``"process"`` (the
+default: child processes, process.py), ``"inprocess"`` (threads of the gateway, inprocess.py) or
+``"remote"`` (a Lambda Invoke API endpoint, remote.py).
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ A pool of environments per function, as Lambda keeps one
   signal) is Runtime.ExitError. The next invocation then gets a fresh environment.
 
 Log lines, error documents and payloads are the ones the in-process invoker produces (``logs.py``,
-``runtime.py``). Concurrency limits are not enforced here: the functions service does that,
-using ``busy`` and ``prewarm``.
+``runtime.py``; what the service says about a process that ended is in ``crashes.py``).
+Concurrency limits are not enforced here: the functions service does that (``busy`` and
+``prewarm`` are its hooks).
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
-import signal
 import time
 
 from gateway.config import FunctionConfig, GatewaySettings
 from gateway.errors import InvokeError
 from gateway.functions import logs, runtime
 from gateway.functions.context import decode_client_context
+from gateway.functions.invokers.crashes import INVALID_ENTRYPOINT, OUT_OF_MEMORY, exit_message, service_error
 from gateway.functions.invokers.process_env import ProcessEnvironment
 from gateway.functions.logs import LogSink
 from gateway.models import InvocationResult
@@ -40,45 +40,6 @@ from gateway.models import InvocationResult
 #: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
 INIT_LIMIT = 10.0
 PROVISIONED_INIT_LIMIT = 130.0
-
-#: The error type of an environment killed for using more than ``memory_size``. Current Lambda
-#: answers ``{"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: <id> Error: Runtime
-#: exited with error: signal: killed"}`` and its REPORT says ``Status: error`` and ``Error Type:
-#: Runtime.OutOfMemory``; older answers named Runtime.ExitError.
-OUT_OF_MEMORY = "Runtime.OutOfMemory"
-
-#: A custom runtime's bootstrap that cannot be started (missing, not executable).
-INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
-
-# Go's names for signals (Lambda's "Runtime exited with error: signal: killed" is Go's ProcessState).
-_SIGNAL_NAMES = {
-    signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted",
-    signal.SIGTERM: "terminated", signal.SIGBUS: "bus error", signal.SIGFPE: "floating point exception",
-    signal.SIGILL: "illegal instruction", signal.SIGINT: "interrupt", signal.SIGPIPE: "broken pipe",
-    signal.SIGHUP: "hangup", signal.SIGQUIT: "quit", signal.SIGTRAP: "trace/breakpoint trap",
-    signal.SIGSYS: "bad system call", signal.SIGALRM: "alarm clock", signal.SIGUSR1: "user defined signal 1",
-    signal.SIGUSR2: "user defined signal 2", signal.SIGXCPU: "CPU time limit exceeded",
-    signal.SIGXFSZ: "file size limit exceeded",
-}
-
-
-def exit_message(request_id: str, status: int | None) -> str:
-    """``RequestId: <id> Error: Runtime exited with error: exit status 3`` / ``signal: segmentation fault``.
-
-    ``status`` is the wait status (None: unknown). Exit status 0 is "Runtime exited without
-    providing a reason", as for ``sys.exit()`` in-process.
-    """
-    if status is not None and os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        name = _SIGNAL_NAMES.get(number, f"signal {number}")  # type: ignore[call-overload]
-        return f"RequestId: {request_id} Error: Runtime exited with error: signal: {name}"
-    code = os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None
-    return runtime.exit_message(request_id, code)
-
-
-def _service_error(error_type: str, message: str) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":")).encode()
-
 
 class Job:
     """One invocation on its way through an environment."""
@@ -112,7 +73,6 @@ class ProcessInvoker:
         self._environments: set[ProcessEnvironment] = set()
         self._idle: list[ProcessEnvironment] = []  # most recently used last
         self._reaper: asyncio.TimerHandle | None = None
-        self._pinned = 0  # how many environments prewarm() asked for
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self._retired: set[ProcessEnvironment] = set()  # hot reload: end after the current invocation
@@ -147,14 +107,26 @@ class ProcessInvoker:
             self._environments.add(env)
             env.job, job.environment = job, env
             job.timer = loop.call_later(max(INIT_LIMIT, self.function.timeout), self._expire, job)
-            try:
-                await env.start()
-            except BaseException:
-                self._forget(env)
-                if job.timer is not None:
-                    job.timer.cancel()
-                raise
+            # Shielded: a caller that goes away does not abort the environment's start (nor, below, its run).
+            starting = loop.create_task(self._start(env, job))
+            self._tasks.add(starting)
+            starting.add_done_callback(self._started)
+            await asyncio.shield(starting)
         return await job.future
+
+    async def _start(self, env: ProcessEnvironment, job: Job) -> None:
+        try:
+            await env.start()
+        except BaseException:
+            self._forget(env)
+            if job.timer is not None:
+                job.timer.cancel()
+            raise
+
+    def _started(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here too: its caller may be gone
 
     async def prewarm(self, n: int = 1) -> None:
         """Start ``n`` more environments and run their INIT now (provisioned concurrency).
@@ -164,7 +136,6 @@ class ProcessInvoker:
         """
         if n < 1 or self._closed:
             return
-        self._pinned += n
         await asyncio.gather(*(self._start_pinned() for _ in range(n)))
 
     def retire_environments(self) -> None:
@@ -182,8 +153,7 @@ class ProcessInvoker:
         self._closed = True
         if self._reaper is not None:
             self._reaper.cancel()
-        for task in self._tasks:
-            task.cancel()
+        # Starts under way (self._tasks) see their environment closed and end by themselves.
         for env in list(self._environments):
             job = env.job
             self._forget(env)
@@ -214,7 +184,10 @@ class ProcessInvoker:
         self._schedule_reaper()
 
     def _forget(self, env: ProcessEnvironment) -> None:
-        """Discard an environment: kill it, free it, replace it if it stood for provisioned concurrency."""
+        """Discard an environment: kill it, free it, replace it if it stood for provisioned concurrency.
+
+        Only one whose INIT had succeeded is replaced: an INIT that fails would fail again.
+        """
         env.job = None
         env.close()
         self._environments.discard(env)
@@ -223,7 +196,7 @@ class ProcessInvoker:
             self._idle.remove(env)
         if env.init_waiter is not None and not env.init_waiter.done():
             env.init_waiter.set_result(False)
-        if env.pinned and not self._closed:
+        if env.pinned and env.ready and not self._closed:
             env.pinned = False
             task = asyncio.get_running_loop().create_task(self._start_pinned())
             self._tasks.add(task)
@@ -287,8 +260,7 @@ class ProcessInvoker:
         if note is not None:
             env.log.emit(note)
         if memory_mb is None:
-            env.memory_kb()
-            memory_mb = math.ceil(env.max_memory_kb / 1024)
+            memory_mb = env.peak_memory_mb()
         result = self._report(env, job, payload, function_error, duration_ms, init_ms, memory_mb,
                               report_init=report_init, status=status, error_type=error_type)
         if keep and env.alive:
@@ -370,7 +342,7 @@ class ProcessInvoker:
         request_id = env.job.request_id if env.job is not None else ""
         path = self.function.code_uri / "bootstrap"
         message = f"RequestId: {request_id} Error: fork/exec {path}: {error}"
-        self.on_init_failed(env, _service_error(INVALID_ENTRYPOINT, message), INVALID_ENTRYPOINT,
+        self.on_init_failed(env, service_error(INVALID_ENTRYPOINT, message), INVALID_ENTRYPOINT,
                             (time.perf_counter() - env.spawned) * 1000)
 
     def on_result(self, env: ProcessEnvironment, payload: bytes, function_error: str | None) -> None:
@@ -414,7 +386,7 @@ class ProcessInvoker:
     def _crashed(self, env: ProcessEnvironment, job: Job, error_type: str, message: str,
                  memory_mb: int | None = None) -> None:
         """The runtime died during INIT or an invocation: Lambda's service error, REPORT Status: error."""
-        payload = _service_error(error_type, message)
+        payload = service_error(error_type, message)
         now = time.perf_counter()
         if job.started is None:  # during INIT, as in-process reports an INIT that exits
             init_ms = (now - env.spawned) * 1000

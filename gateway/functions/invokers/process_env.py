@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import math
 import os
 import secrets
 import shutil
@@ -114,6 +115,8 @@ class ProcessEnvironment:
         self._kill_pending = False
         self._close_pending = False
         self._pidfd: int | None = None
+        self._status_fd: int | None = None  # /proc/<pid>/status, kept open (read with pread)
+        self._peak_reported = False
         self._transport: asyncio.Transport | None = None
         self._output_fd: int | None = None
         self._output_partial = ""
@@ -219,9 +222,10 @@ class ProcessEnvironment:
             self._transport.abort()
         if self._api is not None:
             self._api.close()
-        if self._pidfd is not None:
-            os.close(self._pidfd)
-            self._pidfd = None
+        for fd in (self._pidfd, self._status_fd):
+            if fd is not None:
+                os.close(fd)
+        self._pidfd = self._status_fd = None
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
@@ -264,14 +268,26 @@ class ProcessEnvironment:
         if self.pid is None:
             return None
         try:
-            with open(f"/proc/{self.pid}/status", "rb") as fh:
-                status = fh.read()
+            if self._status_fd is None:
+                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+            status = os.pread(self._status_fd, 8192, 0)
         except OSError:
             return None
         rss, hwm = _field(status, b"VmRSS:"), _field(status, b"VmHWM:")
         if hwm > self.max_memory_kb:
             self.max_memory_kb = hwm
         return rss if rss or hwm else None
+
+    def peak_memory_mb(self) -> int:
+        """Max Memory Used: the process's peak resident memory (VmHWM), in MB rounded up.
+
+        The built-in runtime reports its own peak with each result (``getrusage`` ru_maxrss, the
+        same counter); other runtimes are read from /proc.
+        """
+        if not self._peak_reported:
+            self.memory_kb()
+        self._peak_reported = False
+        return math.ceil(self.max_memory_kb / 1024)
 
     def watch_memory(self) -> None:
         """Check memory every MEMORY_POLL seconds while INIT or an invocation runs."""
@@ -316,6 +332,9 @@ class ProcessEnvironment:
             self.flush_logs()
             self.owner.on_init_failed(self, body, str(header["type"]), float(header["ms"]))
         elif kind == wire.RESULT or kind == wire.ERROR:
+            if "maxrss" in header:
+                self.max_memory_kb = max(self.max_memory_kb, int(header["maxrss"]))
+                self._peak_reported = True
             self.flush_logs()
             self.owner.on_result(self, body, None if kind == wire.RESULT else "Unhandled")
         elif kind == wire.EXEC_FAILED:

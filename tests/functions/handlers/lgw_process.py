@@ -87,3 +87,21 @@ def background_print(event, context):
     os.system("echo from a subprocess")
     os.write(2, b"raw to fd 2\n")
     return "ok"
+
+
+def slow_chatter(event, context):
+    print("before the pause")
+    time.sleep(event.get("seconds", 0.6))
+    print("after the pause")
+    return "done"
+
+
+def tmp_file(event, context):
+    """A file in the temporary directory (TMPDIR when there is no private /tmp)."""
+    path = os.path.join(tempfile.gettempdir(), "lgw-tmp-file")
+    seen = open(path).read() if os.path.exists(path) else ""
+    with open(path, "a") as fh:
+        fh.write(context.aws_request_id + "\n")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {"dir": tempfile.gettempdir(), "seen": seen.split()}
