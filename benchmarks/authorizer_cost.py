@@ -34,6 +34,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import harness
 import httpx
@@ -50,6 +51,7 @@ def authorize(event, context):
 BODY = b'{"ok":true}'
 TARGETS = ("none", "lambda", "jwt")
 GOAL = 0.05
+CHUNK = 250
 
 
 def make_issuer(directory: Path, url: str) -> str:
@@ -100,6 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
     parser.add_argument("--direct", type=int, default=20000,
                         help="requests per target and round for the in-process table (default 20000; 0: skip)")
+    parser.add_argument("--no-wrk", action="store_true", help="only the in-process table (no wrk runs)")
     parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, handler, server logs)")
     args = parser.parse_args(argv)
@@ -150,6 +153,16 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     print(f"server {args.server}; wrk 1 thread, {args.connections} connections; {args.rounds} rounds x "
           f"{args.duration:g} s per target, warm-up {args.warmup:g} s\n", flush=True)
     urls, token, gateway = start(args, work, children)
+    if not args.no_wrk:
+        measure_wrk(args, wrk, urls, token, gateway)
+    if args.direct:
+        harness.progress(f"in-process: {args.direct} requests per target and round")
+        print()
+        print(direct_report(asyncio.run(direct(work / "gateway.toml", token, args.rounds, args.direct))))
+    return 0
+
+
+def measure_wrk(args: argparse.Namespace, wrk: Wrk, urls: dict[str, str], token: str, gateway: Child) -> None:
     wrk = dataclasses.replace(wrk, extra=["-H", f"Authorization: Bearer {token}"])
     harness.progress("every target answers 200 {\"ok\":true} with the token; warming up")
     for name in TARGETS:
@@ -163,11 +176,6 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
             harness.progress(f"round {rnd + 1}/{args.rounds}  {run.line()}")
     print()
     print(report(args.server, runs))
-    if args.direct:
-        harness.progress(f"in-process: {args.direct} requests per target and round")
-        print()
-        print(direct_report(asyncio.run(direct(work / "gateway.toml", token, args.rounds, args.direct))))
-    return 0
 
 
 async def direct(config_path: Path, token: str, rounds: int, n: int) -> dict[str, list[float]]:
@@ -182,20 +190,34 @@ async def direct(config_path: Path, token: str, rounds: int, n: int) -> dict[str
     front = create_app(config, functions).fronts[0][1]
     headers = (("Host", "127.0.0.1"), ("User-Agent", "bench"), ("Authorization", f"Bearer {token}"))
     out: dict[str, list[float]] = {t: [] for t in TARGETS}
+    requests = {t: HttpRequest(method="GET", path=f"/{t}/42", headers=headers) for t in TARGETS}
     try:
-        for rnd in range(-1, rounds):  # round -1 warms every path up (JWKS fetch, cache fill)
-            for name in TARGETS[rnd % 3:] + TARGETS[:rnd % 3]:
-                request = HttpRequest(method="GET", path=f"/{name}/42", headers=headers)
-                started = time.process_time()
-                for _ in range(n if rnd >= 0 else 200):
-                    response = await front.handle(request)
-                    if response.status != 200:
-                        raise BenchError(f"in-process {name}: {response.status} {response.body[:200]!r}")
-                if rnd >= 0:
-                    out[name].append((time.process_time() - started) / n * 1e6)
+        await _calls(front, requests, TARGETS, 200)  # warms every path up (JWKS fetch, caches)
+        for _ in range(rounds):
+            # Short interleaved slices, so load from other processes falls on every target alike.
+            spent = dict.fromkeys(TARGETS, 0.0)
+            for chunk in range(max(1, n // CHUNK)):
+                order = TARGETS[chunk % 3:] + TARGETS[:chunk % 3]
+                for name, seconds in (await _calls(front, requests, order, CHUNK)).items():
+                    spent[name] += seconds
+            for name in TARGETS:
+                out[name].append(spent[name] / (max(1, n // CHUNK) * CHUNK) * 1e6)
     finally:
         await functions.aclose()
     return out
+
+
+async def _calls(front: Any, requests: dict[str, Any], order: tuple[str, ...], n: int) -> dict[str, float]:
+    """CPU seconds (all threads) spent on ``n`` calls of each target, in ``order``."""
+    spent = {}
+    for name in order:
+        started = time.process_time()
+        for _ in range(n):
+            response = await front.handle(requests[name])
+            if response.status != 200:
+                raise BenchError(f"in-process {name}: {response.status} {response.body[:200]!r}")
+        spent[name] = time.process_time() - started
+    return spent
 
 
 def direct_report(cpu: dict[str, list[float]]) -> str:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -168,6 +168,30 @@ def wait_ready(child: Child, url: str, *, timeout: float = 60.0) -> httpx.Respon
     raise BenchError(f"{child.name} did not answer {url} within {timeout:g} s ({last})\n{child.log_tail()}")
 
 
+def sequential_latency_ms(url: str, requests: int = 15) -> float:
+    """Median latency of one request at a time over one keep-alive connection: a few ms at most, unless
+    the server stalls each response (~40 ms: Nagle's algorithm meeting the client's delayed ACK)."""
+    times = []
+    with httpx.Client(timeout=5.0) as client:
+        client.get(url)
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+STALL_MS = 30.0
+
+
+def stall_warning(name: str, latency_ms: float) -> str | None:
+    if latency_ms < STALL_MS:
+        return None
+    return (f"WARNING: {name}: one request at a time takes {latency_ms:.0f} ms (median): each response stalls "
+            "~40 ms, the signature of Nagle's algorithm meeting delayed ACKs (TCP_NODELAY off on the server's "
+            "sockets); its req/s are capped near connections / 40 ms whatever its CPU cost: compare 'CPU us/req'")
+
+
 def expect(response: httpx.Response, status: int, body: bytes, what: str) -> None:
     if response.status_code != status or response.content != body:
         raise BenchError(
@@ -283,21 +307,15 @@ class Wrk:
 # --- figures and tables ----------------------------------------------------------------------------
 
 
-def idle_warnings(groups: dict[str, list[Run]]) -> list[str]:
-    """Explain targets whose server was not busy: CPU contention, or latency stalls (Nagle + delayed ACK)."""
+def idle_warnings(groups: dict[str, list[Run]], stalled: Collection[str] = ()) -> list[str]:
+    """Targets whose server was not busy, for a reason other than a stall already reported."""
     lines = []
     for name, runs in groups.items():
         busy = median_or_none([r.server_cpu for r in runs])
-        if busy is None or busy >= 85:
+        if busy is None or busy >= 85 or name in stalled:
             continue
-        p50 = median([r.p50_ms for r in runs])
-        if p50 >= 35 and busy < 70:
-            lines.append(f"WARNING: {name}: the server was {busy:.0f}% busy with p50 {p50:.0f} ms: requests stall "
-                         "~40 ms each, the signature of Nagle's algorithm meeting delayed ACKs (TCP_NODELAY off "
-                         "on the server's sockets), not of CPU cost; compare the 'CPU us/req' column")
-        else:
-            lines.append(f"WARNING: {name}: the server got only {busy:.0f}% of a core (median): other processes "
-                         "compete for the CPUs; req/s ratios are noisy, the 'by CPU' ratios less so")
+        lines.append(f"WARNING: {name}: the server got only {busy:.0f}% of a core (median): other processes "
+                     "compete for the CPUs; req/s ratios are noisy, the 'by CPU' ratios less so")
     return lines
 
 

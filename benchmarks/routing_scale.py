@@ -157,7 +157,10 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
         # Both gateways start at once, so this includes some waiting for the other one.
         harness.progress(f"gateway with {size} route(s): every front answered {time.monotonic() - t0:.1f} s "
                          "after start")
-    harness.progress("every target answers with its route; warming up")
+    latency = {t.name: harness.sequential_latency_ms(t.url) for t in targets.values()}
+    harness.progress("every target answers with its route; one request at a time: "
+                     + ", ".join(f"{name} {ms:.1f} ms" for name, ms in latency.items()))
+    harness.progress("warming up")
 
     for target in targets.values():
         harness.progress("warm-up  " + wrk.run(target.name, target.url, args.warmup, target.server).line())
@@ -184,13 +187,13 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
                 cpu_ratios[api].append(small_cpu / large_cpu)
 
     print()
-    print(report(args.server, args.routes, apis, runs, ratios, cpu_ratios, small_key, large_key))
+    print(report(args.server, args.routes, apis, runs, ratios, cpu_ratios, small_key, large_key, latency))
     return 0
 
 
 def report(server: str, count: int, apis: list[str], runs: dict[tuple[str, str], list[Run]],
            ratios: dict[str, list[float]], cpu_ratios: dict[str, list[float]], small_key: str,
-           large_key: str) -> str:
+           large_key: str, latency: dict[str, float]) -> str:
     header = ["api", "routes", "req/s", "p50 ms", "p99 ms", f"{count}/1", "(min-max)", "target",
               "CPU us/req", "by CPU", "server CPU", "wrk CPU", "errors"]
     rows = []
@@ -224,7 +227,11 @@ def report(server: str, count: int, apis: list[str], runs: dict[tuple[str, str],
              harness.table(header, rows), "", *verdicts]
     if any(r.socket_errors or r.non_2xx for these in runs.values() for r in these):
         lines.append("WARNING: some runs had socket errors or non-2xx answers; their figures are suspect")
-    lines += harness.idle_warnings({f"{api} API, {size} route(s)": these for (api, size), these in runs.items()})
+    stalls = {name: harness.stall_warning(name, ms) for name, ms in latency.items()}
+    lines += [w for w in stalls.values() if w]
+    names = {key: f"{key[0]} {key[1]} route{'s' if key[1] != '1' else ''}" for key in runs}
+    lines += harness.idle_warnings({names[key]: these for key, these in runs.items()},
+                                   {name for name, w in stalls.items() if w})
     return "\n".join(lines)
 
 

@@ -136,7 +136,10 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     for target in [bare_target, *targets.values()]:
         response = harness.wait_ready(target.server, target.url)
         harness.expect(response, 200, BODY, f"{target.name} at {target.url}")
-    harness.progress("all targets answer 200 {\"ok\":true}; warming up")
+    latency = {t.name: harness.sequential_latency_ms(t.url) for t in [bare_target, *targets.values()]}
+    harness.progress("all targets answer 200 {\"ok\":true}; one request at a time: "
+                     + ", ".join(f"{name} {ms:.1f} ms" for name, ms in latency.items()))
+    harness.progress("warming up")
 
     for target in [bare_target, *targets.values()]:
         harness.progress("warm-up  " + wrk.run(target.name, target.url, args.warmup, target.server).line())
@@ -163,12 +166,12 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
                 cpu_ratios[front].append(bare_cpu / front_cpu)
 
     print()
-    print(report(args.server, bare_target.name, bare_runs, front_runs, ratios, cpu_ratios))
+    print(report(args.server, bare_target.name, bare_runs, front_runs, ratios, cpu_ratios, latency))
     return 0
 
 
 def report(server: str, bare_name: str, bare_runs: list[Run], front_runs: dict[str, list[Run]],
-           ratios: dict[str, list[float]], cpu_ratios: dict[str, list[float]]) -> str:
+           ratios: dict[str, list[float]], cpu_ratios: dict[str, list[float]], latency: dict[str, float]) -> str:
     header = ["target", "req/s", "p50 ms", "p99 ms", "gateway/bare", "(min-max)", "target",
               "CPU us/req", "by CPU", "server CPU", "wrk CPU", "errors"]
 
@@ -209,8 +212,10 @@ def report(server: str, bare_name: str, bare_runs: list[Run], front_runs: dict[s
              harness.table(header, rows), "", *verdicts]
     if any(r.socket_errors or r.non_2xx for runs in [bare_runs, *front_runs.values()] for r in runs):
         lines.append("WARNING: some runs had socket errors or non-2xx answers; their figures are suspect")
-    groups = {bare_name: bare_runs, **{f"gateway {f}": runs for f, runs in front_runs.items()}}
-    lines += harness.idle_warnings(groups)
+    stalls = {name: harness.stall_warning(name, ms) for name, ms in latency.items()}
+    lines += [w for w in stalls.values() if w]
+    groups = {bare_name: bare_runs, **{f: runs for f, runs in front_runs.items()}}
+    lines += harness.idle_warnings(groups, {name for name, w in stalls.items() if w})
     return "\n".join(lines)
 
 

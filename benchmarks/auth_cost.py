@@ -1,0 +1,218 @@
+"""The per-request cost of SigV4 verification (and IAM policy evaluation) on the HTTP API.
+
+    python benchmarks/auth_cost.py [--server hypercorn|uvicorn] [--duration S] [--rounds N] [--connections C]
+                                   [--isolation process|inprocess]
+
+One gateway child process (``python -m gateway serve``, access log off) with one HTTP API and two
+routes to the same trivial handler: ``GET /open/{id}`` (no auth) and ``GET /iam/{id}``
+(``authorization = "AWS_IAM"``; one identity whose policy allows execute-api:Invoke). wrk drives
+each route in turn, their order alternating per round, on the same server and connections. The
+signed route gets the headers of one request signed just before its run (X-Amz-Date and
+Authorization, SignedHeaders host;x-amz-date): a signature stays valid for 5 minutes either way
+and each run is shorter, so wrk may repeat it (SigV4 has no nonce).
+
+Figures: req/s and the server's CPU time per request for each route; the auth cost is the CPU
+time the signed route adds per request, as a share of an unauthenticated request's (median over
+the pairs of runs). The issue's target: under 5%. Also the pure check alone (``ApiIamAuth.decide``:
+verify + find the identity + evaluate), timed in this process.
+
+Needs wrk: apt-get install -y wrk (Debian/Ubuntu), brew install wrk (macOS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import harness
+from harness import BenchError, Child, Children, Run, Wrk
+
+from gateway.auth.iam import ApiIamAuth
+from gateway.auth.identities import IamDirectory, Identity
+from gateway.auth.policy import parse_policy
+from gateway.auth.principals import principal_from_arn
+from gateway.auth.sigv4 import Credentials, sign
+from gateway.models import HttpRequest
+
+HANDLER = '''\
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok":true}'}
+'''
+BODY = b'{"ok":true}'
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+API_ID = "authbench1"
+KEY = Credentials("AKIDBENCHMARK", "bench-secret-key")
+ARN = f"arn:aws:iam::{ACCOUNT}:user/bench"
+POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "Invoke", "Effect": "Allow", "Action": "execute-api:Invoke",
+     "Resource": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/*/GET/iam/*"}]})
+TARGET = 0.05  # the issue: SigV4 verification under 5% of a request's cost
+
+
+def gateway_config(directory: Path, port: int, isolation: str) -> str:
+    return "\n".join([
+        "[gateway]", f'region = "{REGION}"', f'account_id = "{ACCOUNT}"', "access_log = false", "",
+        "[functions.bench]", 'handler = "bench_handler.handler"', f"code_uri = {harness.toml_str(str(directory))}",
+        f'isolation = "{isolation}"', "timeout = 30", "",
+        "[[identities]]", f'access_key_id = "{KEY.access_key_id}"', f'secret_access_key = "{KEY.secret_access_key}"',
+        f'arn = "{ARN}"', f"policies = [{harness.toml_str(POLICY)}]", "",
+        "[[http_apis]]", 'name = "bench-http"', f'listen = "127.0.0.1:{port}"', f'api_id = "{API_ID}"',
+        "routes = [",
+        '  { route = "GET /open/{id}", function = "bench" },',
+        '  { route = "GET /iam/{id}", function = "bench", authorization = "AWS_IAM" },',
+        "]",
+    ]) + "\n"
+
+
+def signed_headers(url: str, now: datetime.datetime | None = None) -> list[tuple[str, str]]:
+    """X-Amz-Date and Authorization for ``GET url`` signed now (the gateway's own signer, known-answer
+    tested against AWS's SigV4 test suite in tests/auth/test_sigv4.py)."""
+    return sign("GET", url, [], b"", KEY, REGION, "execute-api", now or datetime.datetime.now(datetime.UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    url: str
+    server: Child
+
+
+def run_target(wrk: Wrk, target: Target, duration: float) -> Run:
+    """One wrk run; the signed route gets freshly signed headers (valid 5 minutes, the run is shorter)."""
+    wrk.extra = []
+    if target.name == "AWS_IAM route":
+        for name, value in signed_headers(target.url):
+            wrk.extra += ["-H", f"{name}: {value}"]
+    return wrk.run(target.name, target.url, duration, target.server)
+
+
+def decide_us(calls: int) -> float:
+    """Microseconds per ``ApiIamAuth.decide`` (verify + identity + evaluate) on a wrk-like request."""
+    identity = Identity(KEY, principal_from_arn(ARN), (parse_policy(POLICY, name="bench"),), "identities[0]")
+    api = SimpleNamespace(api_id=API_ID, stage="$default")
+    settings = SimpleNamespace(region=REGION, account_id=ACCOUNT)
+    check = ApiIamAuth("http_api", api, settings, IamDirectory([identity]))
+    now = datetime.datetime.now(datetime.UTC)
+    url = "http://127.0.0.1:8080/iam/42"
+    headers = (("Host", "127.0.0.1:8080"), *signed_headers(url, now), ("User-Agent", "wrk"))
+    request = HttpRequest(method="GET", path="/iam/42", headers=headers)
+    check.decide(request, now)  # warm caches (compiled patterns)
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(calls):
+            check.decide(request, now)
+        samples.append((time.perf_counter() - started) / calls * 1e6)
+    return min(samples)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
+    parser.add_argument("--rounds", type=int, default=5, help="open/AWS_IAM pairs (default 5)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per route (default 3)")
+    parser.add_argument("--isolation", choices=("process", "inprocess"), default="process",
+                        help="the handler's isolation (default process, the gateway's default)")
+    parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, handler, server log)")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or not 1 <= args.duration <= 240:
+        parser.error("--rounds must be at least 1 and --duration 1..240 s (a signature lives 5 minutes)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        harness.check_server_available(args.server)
+        harness.check_cpus(args.connections)
+        with harness.workdir(args.keep) as work, Children() as children:
+            return bench(args, work, children)
+    except BenchError as exc:
+        print(f"auth_cost: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("auth_cost: interrupted; servers stopped", file=sys.stderr)
+        return 130
+
+
+def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
+    wrk = Wrk.create(work, args.connections, args.wrk)
+    print(harness.machine_info(wrk.path))
+    print(f"server {args.server}, isolation {args.isolation}; wrk 1 thread, {args.connections} connections; "
+          f"{args.rounds} rounds x {args.duration:g} s per route, warm-up {args.warmup:g} s\n", flush=True)
+    (work / "bench_handler.py").write_text(HANDLER)
+    (port,) = harness.free_ports(1)
+    config = work / "gateway.toml"
+    config.write_text(gateway_config(work, port, args.isolation))
+    gateway = children.start("gateway", harness.gateway_argv(config, args.server), work, cwd=harness.REPO)
+    open_route = Target("open route", f"http://127.0.0.1:{port}/open/42", gateway)
+    iam_route = Target("AWS_IAM route", f"http://127.0.0.1:{port}/iam/42", gateway)
+    harness.expect(harness.wait_ready(gateway, open_route.url), 200, BODY, f"GET {open_route.url}")
+    unsigned = harness.wait_ready(gateway, iam_route.url)
+    harness.expect(unsigned, 403, b'{"message":"Forbidden"}', f"unsigned GET {iam_route.url}")
+    import httpx
+
+    signed = httpx.get(iam_route.url, headers=signed_headers(iam_route.url), timeout=10)
+    harness.expect(signed, 200, BODY, f"signed GET {iam_route.url}")
+    harness.progress("both routes answer 200 {\"ok\":true} (the AWS_IAM one only when signed); warming up")
+    for target in (open_route, iam_route):
+        harness.progress("warm-up  " + run_target(wrk, target, args.warmup).line())
+
+    runs: dict[str, list[Run]] = {open_route.name: [], iam_route.name: []}
+    shares: list[float] = []
+    rps_ratios: list[float] = []
+    for rnd in range(args.rounds):
+        pair = [open_route, iam_route] if rnd % 2 == 0 else [iam_route, open_route]
+        got = {}
+        for target in pair:
+            got[target.name] = run = run_target(wrk, target, args.duration)
+            runs[target.name].append(run)
+            harness.progress(f"round {rnd + 1}/{args.rounds}  {run.line()}")
+        base, auth = got[open_route.name], got[iam_route.name]
+        rps_ratios.append(auth.rps / base.rps)
+        if base.cpu_us_per_request and auth.cpu_us_per_request:
+            shares.append((auth.cpu_us_per_request - base.cpu_us_per_request) / base.cpu_us_per_request)
+    micro = decide_us(2000)
+    print()
+    print(report(runs, shares, rps_ratios, micro))
+    return 0
+
+
+def report(runs: dict[str, list[Run]], shares: list[float], rps_ratios: list[float], micro: float) -> str:
+    header = ["route", "req/s", "p50 ms", "p99 ms", "CPU us/req", "server CPU", "errors"]
+    rows = [[name, f"{harness.median([r.rps for r in rs]):.0f}", f"{harness.median([r.p50_ms for r in rs]):.2f}",
+             f"{harness.median([r.p99_ms for r in rs]):.2f}",
+             harness.num(harness.median_or_none([r.cpu_us_per_request for r in rs])),
+             harness.pct(harness.median_or_none([r.server_cpu for r in rs])),
+             str(sum(r.socket_errors + r.non_2xx for r in rs))] for name, rs in runs.items()]
+    base_cpu = harness.median_or_none([r.cpu_us_per_request for r in runs["open route"]])
+    lines = [harness.table(header, rows), ""]
+    rps = harness.median(rps_ratios)
+    lines.append(f"req/s AWS_IAM/open: {rps:.3f} (median of {len(rps_ratios)} pairs, "
+                 f"{min(rps_ratios):.3f}-{max(rps_ratios):.3f}): auth costs {1 / rps - 1:+.1%} by throughput")
+    if shares:
+        share = statistics.median(shares)
+        verdict = "met" if share < TARGET else "NOT met"
+        lines.append(f"server CPU per request, AWS_IAM over open: {share:+.1%} (median of {len(shares)} pairs, "
+                     f"{min(shares):+.1%} to {max(shares):+.1%}); target < {TARGET:.0%}: {verdict}")
+    micro_share = f" = {micro / base_cpu:.1%} of an open request's CPU time" if base_cpu else ""
+    lines.append(f"the check alone (verify + identity + policy), in-process: {micro:.1f} us per request{micro_share}")
+    if any(r.socket_errors or r.non_2xx for rs in runs.values() for r in rs):
+        lines.append("WARNING: some runs had socket errors or non-2xx answers (an expired signature?): suspect figures")
+    lines += harness.idle_warnings(runs)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
