@@ -415,8 +415,10 @@ def toml_str(value: str) -> str:
 
 
 def gateway_argv(config: Path, server: str) -> list[str]:
+    # --no-reload: the servers' logs are written beside the generated handler, and hot reload would
+    # retire the environments every time they change.
     return [PYTHON, "-m", "gateway", "serve", "--config", str(config), "--server", server,
-            "--no-access-log", "--log-level", "warning"]
+            "--no-access-log", "--log-level", "warning", "--no-reload"]
 
 
 def check_server_available(server: str) -> None:

@@ -61,6 +61,7 @@ def gateway_config(directory: Path, routes: list[tuple[str, str]], ports: dict[s
         'handler = "route_handler.handler"',
         f"code_uri = {harness.toml_str(str(directory))}",
         "timeout = 30",
+        'isolation = "inprocess"',  # routing cost alone, without process IPC
     ]
     if "http" in apis:
         parts += ["", "[[http_apis]]", 'name = "scale-http"', f'listen = "127.0.0.1:{ports["http"]}"', "routes = ["]

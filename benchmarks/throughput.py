@@ -38,7 +38,7 @@ TARGETS = {"http_apis": 0.8}
 BARE = {"async": "bare starlette", "sync": "bare starlette (sync)"}
 
 
-def gateway_config(directory: Path, ports: dict[str, int], fronts: list[str]) -> str:
+def gateway_config(directory: Path, ports: dict[str, int], fronts: list[str], isolation: str = "inprocess") -> str:
     parts = [
         "[gateway]",
         "access_log = false",
@@ -47,6 +47,7 @@ def gateway_config(directory: Path, ports: dict[str, int], fronts: list[str]) ->
         'handler = "bench_handler.handler"',
         f"code_uri = {harness.toml_str(str(directory))}",
         "timeout = 30",
+        f'isolation = "{isolation}"',
     ]
     if "http_apis" in fronts:
         parts += ["", "[[http_apis]]", 'name = "bench-http"', f'listen = "127.0.0.1:{ports["http_apis"]}"',
@@ -87,6 +88,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline", choices=("async", "sync"), default="async",
                         help="the bare app's endpoint: async def (default; the issue's baseline) or a plain def "
                              "run in Starlette's thread pool (one thread hop per request, as the gateway has)")
+    parser.add_argument("--isolation", choices=("inprocess", "process"), default="inprocess",
+                        help="the trivial handler's isolation (default inprocess, the issue's measure)")
     parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, handler, server logs)")
     args = parser.parse_args(argv)
@@ -124,7 +127,7 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     (work / "bench_handler.py").write_text(HANDLER)
     ports = dict(zip(["bare", *fronts], harness.free_ports(len(fronts) + 1), strict=True))
     config = work / "gateway.toml"
-    config.write_text(gateway_config(work, ports, fronts))
+    config.write_text(gateway_config(work, ports, fronts, args.isolation))
 
     sync = ["--sync"] if args.baseline == "sync" else []
     bare = children.start("bare", [harness.PYTHON, str(Path(__file__).with_name("bare_app.py")),

@@ -35,7 +35,9 @@ class Bound:
 
 def bind(address: Address, key: str, *, file: str = "") -> socket.socket:
     family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Say TCP explicitly: asyncio turns TCP_NODELAY on only for sockets that report IPPROTO_TCP, and
+    # uvicorn does not set it itself (without it every response waits ~40 ms for delayed ACKs).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((address.host, address.port))

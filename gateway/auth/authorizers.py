@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 
 
 def invoker(functions: FunctionsService, timeout: float) -> InvokeFn:
-    """Invoke an authorizer function through the functions service, as the front invokes integrations."""
+    """Invoke an authorizer function through the functions service, as the front invokes integrations.
+    It gets the API's integration timeout; past it the caller gets the authorizer-failure 500 [INF]."""
 
     async def invoke(function: str, payload: bytes, ctx: InvocationContext) -> InvocationResult:
-        return await asyncio.wait_for(functions.invoke(function, payload, trace_id=ctx.trace_id), timeout)
+        async with asyncio.timeout(timeout):  # raises TimeoutError: the authorizer failed (500)
+            return await functions.invoke(function, payload, trace_id=ctx.trace_id)
 
     return invoke
 

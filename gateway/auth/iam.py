@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from gateway.auth import RouteAuth
@@ -57,15 +58,66 @@ def request_time(ctx: InvocationContext) -> datetime:
     return datetime.fromtimestamp(ctx.time_epoch_ms / 1000, UTC)
 
 
-def request_context(request: HttpRequest, principal: Principal, now: datetime, region: str,
-                    extra: Mapping[str, str | bool] | None = None) -> Context:
-    """The global condition keys of one request, plus ``extra`` (service keys)."""
-    values: dict[str, str | bool] = {
-        **principal.context(), "aws:SourceIp": request.client_ip, "aws:SecureTransport": True,
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "aws:EpochTime": str(int(now.timestamp())),
-        "aws:RequestedRegion": region, **(extra or {}),
-    }
-    return context_of(values)
+def request_context(request: HttpRequest, principal: Context, now: datetime, region: str,
+                    extra: Context | None = None) -> Context:
+    """The condition keys of one request: the principal's (``principal_context``, computed once per
+    caller), the request's, and ``extra`` (service keys). Keys lowercase, values tuples. Built only
+    when a condition or a policy variable reads it: most statements have neither."""
+    return LazyContext(request.client_ip, principal, now, region, extra)
+
+
+class LazyContext(Mapping[str, tuple[str, ...]]):
+    """A request context whose dict is made on first read."""
+
+    __slots__ = ("_source_ip", "_principal", "_now", "_region", "_extra", "_keys")
+
+    def __init__(self, source_ip: str, principal: Context, now: datetime, region: str, extra: Context | None) -> None:
+        self._source_ip, self._principal, self._now = source_ip, principal, now
+        self._region, self._extra = region, extra
+        self._keys: dict[str, tuple[str, ...]] | None = None
+
+    def _build(self) -> dict[str, tuple[str, ...]]:
+        if self._keys is None:
+            current, epoch = _time_keys(int(self._now.timestamp()))
+            self._keys = {
+                **self._principal, "aws:sourceip": (self._source_ip,), "aws:securetransport": ("true",),
+                "aws:currenttime": current, "aws:epochtime": epoch, "aws:requestedregion": (self._region,),
+                **(self._extra or {}),
+            }
+        return self._keys
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        return self._build()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._build())
+
+    def __len__(self) -> int:
+        return len(self._build())
+
+
+@lru_cache(maxsize=4)
+def _time_keys(second: int) -> tuple[tuple[str], tuple[str]]:
+    """aws:CurrentTime and aws:EpochTime, formatted once per second."""
+    return (datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),), (str(second),)
+
+
+def principal_context(principal: Principal) -> Context:
+    return context_of(principal.context())
+
+
+class Callers:
+    """What each caller brings to every request, computed once: its context keys, its Authorization."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[Context, Authorization]] = {}
+
+    def of(self, identity: Identity) -> tuple[Context, Authorization]:
+        key = identity.credentials.access_key_id
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = (principal_context(identity.principal), iam_authorization(identity))
+        return found
 
 
 def iam_authorization(identity: Identity) -> Authorization:
@@ -164,6 +216,7 @@ class ApiIamAuth:
         self.account_id = settings.account_id
         self.directory = directory
         self.answers = Answers(front)
+        self.callers = Callers()
 
     async def check(self, request: HttpRequest, match: RouteMatch, ctx: InvocationContext) -> Authorization:
         return self.decide(request, request_time(ctx))
@@ -175,10 +228,11 @@ class ApiIamAuth:
         resource = execute_api_arn(region=self.region, account_id=self.account_id, api_id=self.api.api_id,
                                    stage=self.api.stage, method=request.method,
                                    path=path_without_stage(request.path, self.api.stage))
-        context = request_context(request, identity.principal, now, self.region)
-        access = AccessRequest(identity.principal, "execute-api:Invoke", resource, context)
+        keys, authorization = self.callers.of(identity)
+        access = AccessRequest(identity.principal, "execute-api:Invoke", resource,
+                               request_context(request, keys, now, self.region))
         _decide(self.answers, access, identity, None, self.account_id)
-        return iam_authorization(identity)
+        return authorization
 
 
 def default_url_policy(function_arn: str) -> Policy:
@@ -211,6 +265,8 @@ class FunctionUrlAuth:
         self.policy = policy
         self.directory = directory
         self.answers = Answers("function_url")
+        self.callers = Callers()
+        self.anonymous = principal_context(ANONYMOUS)
 
     async def check(self, request: HttpRequest, match: RouteMatch, ctx: InvocationContext) -> Authorization | None:
         return self.decide(request, request_time(ctx))
@@ -218,17 +274,19 @@ class FunctionUrlAuth:
     def decide(self, request: HttpRequest, now: datetime) -> Authorization | None:
         """Allow both actions or raise; the caller's Authorization for AWS_IAM, None for NONE (URL-8)."""
         identity: Identity | None = None
-        principal: Principal = ANONYMOUS
+        authorization: Authorization | None = None
+        principal, keys = ANONYMOUS, self.anonymous
         if self.auth_type == "AWS_IAM":
             identity = signed_caller(request, self.directory, region=self.region, service="lambda", now=now,
                                      answers=self.answers)
             principal = identity.principal
-        for action, key, value in (("lambda:InvokeFunctionUrl", "lambda:FunctionUrlAuthType", self.auth_type),
-                                   ("lambda:InvokeFunction", "lambda:InvokedViaFunctionUrl", "true")):
-            context = request_context(request, principal, now, self.region, {key: value})
+            keys, authorization = self.callers.of(identity)
+        for action, key, value in (("lambda:InvokeFunctionUrl", "lambda:functionurlauthtype", self.auth_type),
+                                   ("lambda:InvokeFunction", "lambda:invokedviafunctionurl", "true")):
+            context = request_context(request, keys, now, self.region, {key: (value,)})
             access = AccessRequest(principal, action, self.function_arn, context)
             _decide(self.answers, access, identity, self.policy, self.account_id)
-        return None if identity is None else iam_authorization(identity)
+        return authorization
 
 
 def add_iam_routes(route_auth: RouteAuth, front: Literal["rest_api", "http_api"], api: Any, settings: Any,

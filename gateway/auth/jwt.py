@@ -148,9 +148,10 @@ class _Verified:
     """A token whose signature verified with the key set of ``generation``."""
 
     claims: dict[str, Any]
-    aws: dict[str, str]
     scopes: tuple[str, ...] | None
     generation: int
+    #: what the integration gets, the same for every request with this token.
+    authorization: Authorization
 
 
 class JwtAuthorizer:
@@ -184,10 +185,15 @@ class JwtAuthorizer:
         token = values[0]
         if token[:7].lower() == "bearer ":
             token = token[7:].strip()
-        verified = self._verified.get(token)
+        try:
+            verified: _Verified | None = self._verified[token]  # one lookup (TTLCache.get looks twice)
+        except KeyError:
+            verified = None
         if verified is None or verified.generation != self.jwks.generation:
             claims = await self._verified_claims(token)
-            verified = _Verified(claims, aws_claims(claims), token_scopes(claims), self.jwks.generation)
+            scopes = token_scopes(claims)
+            authorization = Authorization(kind="jwt", claims=aws_claims(claims), scopes=scopes)
+            verified = _Verified(claims, scopes, self.jwks.generation, authorization)
             self._verified[token] = verified
         self._check_claims(verified.claims, ctx.time_epoch_ms / 1000)
         scopes = verified.scopes
@@ -200,7 +206,7 @@ class JwtAuthorizer:
                 headers=(www_authenticate("the token does not have the required scopes",
                                           error="insufficient_scope", scope=" ".join(required)),),
             )
-        return Authorization(kind="jwt", claims=verified.aws, scopes=scopes)
+        return verified.authorization
 
     async def _verified_claims(self, token: str) -> dict[str, Any]:
         header = _header(token)

@@ -97,7 +97,7 @@ class LambdaAuthorizer:
         self.answers: Answers = REST if api.api == "rest" else HTTP
         self.validation = re.compile(spec.validation_expression) if spec.validation_expression else None
         self.timer = timer
-        self.cache: TTLCache[tuple[str, ...], AuthorizerResult] | None = None
+        self.cache: TTLCache[tuple[str, ...], tuple[AuthorizerResult, Authorization]] | None = None
         if spec.ttl > 0 and spec.identity_sources:
             self.cache = TTLCache(maxsize=CACHE_SIZE, ttl=spec.ttl, timer=timer)
 
@@ -117,7 +117,7 @@ class LambdaAuthorizer:
         path = path_without_stage(request.path, self.api.stage)
         arn = execute_api_arn(region=self.api.region, account_id=self.api.account_id, api_id=self.api.api_id,
                               stage=self.api.stage, method=request.method, path=path)
-        result, latency_ms = await self._result(values, request, match, ctx, arn)
+        result, authorization = await self._result(values, request, match, ctx, arn)
         verdict = result.verdict(arn)
         if verdict != "allow":
             why = "a Deny statement matches" if verdict == "explicit_deny" else "no statement allows"
@@ -125,18 +125,19 @@ class LambdaAuthorizer:
                 why = "isAuthorized is false"
             raise self.answers.denied(f"authorizer {self.spec.name!r}: {why} {arn}",
                                       explicit=verdict == "explicit_deny")
-        return Authorization(kind="lambda", principal_id=result.principal_id, context=result.context,
-                             integration_latency_ms=latency_ms)
+        return authorization
 
     async def _result(
         self, values: list[str], request: HttpRequest, match: RouteMatch, ctx: InvocationContext, arn: str
-    ) -> tuple[AuthorizerResult, int]:
-        """The cached result for these identity values, or a fresh one (then cached)."""
+    ) -> tuple[AuthorizerResult, Authorization]:
+        """The cached result for these identity values, or a fresh one (then cached), with the
+        Authorization the integration gets if the result allows this request."""
         key = tuple(values)
         if self.cache is not None:
-            cached = self.cache.get(key)
-            if cached is not None:
-                return cached, 0
+            try:
+                return self.cache[key]  # one lookup (TTLCache.get looks twice)
+            except KeyError:
+                pass
         event = self._event(values, request, match, ctx, arn)
         payload = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
         started = self.timer()
@@ -155,8 +156,12 @@ class LambdaAuthorizer:
             message = f"authorizer {self.spec.name!r}: {exc}"
             raise (self.answers.unauthorized(message) if exc.unauthorized else self.answers.failed(message)) from exc
         if self.cache is not None:
-            self.cache[key] = result
-        return result, latency_ms
+            # A cached decision reports no authorizer latency [INF]; built once, shared by every hit.
+            hit = Authorization(kind="lambda", principal_id=result.principal_id, context=result.context,
+                                integration_latency_ms=0)
+            self.cache[key] = (result, hit)
+        return result, Authorization(kind="lambda", principal_id=result.principal_id, context=result.context,
+                                     integration_latency_ms=latency_ms)
 
     def _event(
         self, values: list[str], request: HttpRequest, match: RouteMatch, ctx: InvocationContext, arn: str

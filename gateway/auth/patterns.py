@@ -131,20 +131,29 @@ def _value(var: _Var, context: Context) -> str:
 
 
 class ArnPattern:
-    """An ARN pattern (Resource, ArnLike/ArnEquals), matched segment by segment."""
+    """An ARN pattern (Resource, ArnLike/ArnEquals), matched segment by segment.
 
-    __slots__ = ("source", "_whole", "_segments")
+    Without policy variables the pattern is one regex, compiled once: in the first five segments a
+    wildcard stops at ``:``; in the resource part it does not."""
+
+    __slots__ = ("source", "_static", "_whole", "_segments")
 
     def __init__(self, source: str, *, variables: bool) -> None:
         self.source = source
         parts = source.split(":", 5)
         self._whole = Template(source, variables=variables) if len(parts) != 6 else None
         self._segments = tuple(Template(p, variables=variables) for p in parts) if len(parts) == 6 else ()
+        self._static: re.Pattern[str] | None = None
+        if self._whole is not None and not self._whole.has_variables:
+            self._static = wildcard(source)
+        elif self._segments and not any(seg.has_variables for seg in self._segments):
+            head = [_segment_regex(p) for p in parts[:5]]
+            self._static = re.compile(":".join([*head, wildcard(parts[5]).pattern]), re.DOTALL)
 
     def matches(self, arn: str, context: Context) -> bool:
         """Raises ``Unresolved`` when a variable of the pattern has no value."""
-        if self.source == "*":
-            return True
+        if self._static is not None:
+            return self._static.fullmatch(arn) is not None
         if self._whole is not None:
             return self._whole.regex(context).fullmatch(arn) is not None
         parts = arn.split(":", 5)
@@ -155,3 +164,8 @@ class ArnPattern:
 
     def __repr__(self) -> str:
         return f"ArnPattern({self.source!r})"
+
+
+def _segment_regex(text: str) -> str:
+    """One of an ARN's first five segments: its wildcards never cross a ``:``."""
+    return "".join("[^:]*" if ch == "*" else "[^:]" if ch == "?" else re.escape(ch) for ch in text)

@@ -70,11 +70,19 @@ class Statement:
         """How the statement applies to the request (``Level.NONE``: it does not). Raises Unresolved."""
         if self.actions.match(action) == self.not_action:
             return Level.NONE
-        if any(r.matches(resource, context) for r in self.resources) == self.not_resource:
+        matched = False
+        for pattern in self.resources:
+            if pattern.matches(resource, context):
+                matched = True
+                break
+        if matched == self.not_resource:
             return Level.NONE
         level = Level.ENTITY if self.principals is None else self.principals.applies(principal)
-        if level is Level.NONE or not all(c.holds(context) for c in self.conditions):
-            return Level.NONE
+        if level is Level.NONE:
+            return level
+        for condition in self.conditions:
+            if not condition.holds(context):
+                return Level.NONE
         return level
 
 
@@ -224,35 +232,44 @@ def _actions(raw: Any, where: str) -> _Actions:
 # Evaluation
 
 
-def _matching(policies: Sequence[Policy], request: AccessRequest, allow: bool) -> list[tuple[Decided, Level]]:
-    found: list[tuple[Decided, Level]] = []
+_Found = tuple["Policy", "Statement", Level]
+
+
+def _scan(policies: Sequence[Policy], request: AccessRequest) -> tuple[_Found | None, list[_Found]]:
+    """One pass: the first Deny that applies (the scan stops there), and every Allow that applies."""
+    allows: list[_Found] = []
     for policy in policies:
         for st in policy.statements:
-            if st.allow != allow:
-                continue
             try:
                 level = st.applies(request.principal, request.action, request.resource, request.context)
             except Unresolved:  # "the entire statement might be invalid": it applies to nothing
                 continue
-            if level is not Level.NONE:
-                found.append((Decided(policy.name, st.index, st.sid, st.allow), level))
-    return found
+            if level is Level.NONE:
+                continue
+            if not st.allow:
+                return (policy, st, level), allows
+            allows.append((policy, st, level))
+    return None, allows
+
+
+def _refs(*found: _Found) -> tuple[Decided, ...]:
+    return tuple(Decided(policy.name, st.index, st.sid, st.allow) for policy, st, _ in found)
 
 
 def evaluate(request: AccessRequest, identity_policies: Sequence[Policy], resource_policy: Policy | None,
              resource_account: str) -> Decision:
     """Allow or deny ``request`` (see the module docstring for the order of the rules)."""
-    policies = [*identity_policies, *([resource_policy] if resource_policy else [])]
-    denies = _matching(policies, request, allow=False)
-    if denies:
-        return Decision(False, True, "explicit deny", (denies[0][0],))
+    deny, identity = _scan(identity_policies, request)
+    resource: list[_Found] = []
+    if deny is None and resource_policy is not None:
+        deny, resource = _scan([resource_policy], request)
+    if deny is not None:
+        return Decision(False, True, "explicit deny", _refs(deny))
     principal = request.principal
-    identity = [d for d, _ in _matching(identity_policies, request, allow=True)]
-    resource = _matching([resource_policy], request, allow=True) if resource_policy else []
-    granted = [d for d, level in resource if level is Level.ENTITY]
+    granted = [found for found in resource if found[2] is Level.ENTITY]
     if principal.anonymous:
         if granted:
-            return Decision(True, False, "allowed by the resource-based policy", (granted[0],))
+            return Decision(True, False, "allowed by the resource-based policy", _refs(granted[0]))
         return Decision(False, False, "implicit deny: no resource-based statement allows the anonymous caller")
     same_account = principal.account == resource_account
     if principal.is_root and same_account:
@@ -260,10 +277,10 @@ def evaluate(request: AccessRequest, identity_policies: Sequence[Policy], resour
     identity_ok = bool(identity) or principal.is_root
     if same_account:
         if identity or granted:
-            return Decision(True, False, "allowed", ((identity or granted)[0],))
+            return Decision(True, False, "allowed", _refs((identity or granted)[0]))
         return Decision(False, False, "implicit deny: no identity-based or resource-based statement allows it")
     if identity_ok and resource:
-        return Decision(True, False, "allowed across accounts", (*identity[:1], resource[0][0]))
+        return Decision(True, False, "allowed across accounts", _refs(*identity[:1], resource[0]))
     missing = "an identity-based" if not identity_ok else "a resource-based"
     return Decision(False, False, f"implicit deny across accounts: {missing} Allow is missing",
-                    (*identity[:1], *(d for d, _ in resource[:1])))
+                    _refs(*identity[:1], *resource[:1]))

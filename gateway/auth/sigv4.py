@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 from gateway.models import HttpRequest
@@ -67,6 +68,7 @@ def amz_date(now: datetime) -> str:
     return utc.strftime("%Y%m%dT%H%M%SZ")
 
 
+@lru_cache(maxsize=1024)
 def canonical_uri(path: str) -> str:
     """The canonical URI of a non-S3 request whose path is ``path`` as sent (percent-encoded).
 
@@ -121,7 +123,7 @@ def canonical_headers(headers: Iterable[tuple[str, str]]) -> tuple[str, str]:
 
 def hashed_payload(body: bytes) -> str:
     """Lowercase hex SHA-256 of the body."""
-    return hashlib.sha256(body).hexdigest()
+    return hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
 
 
 def canonical_request(
@@ -152,8 +154,11 @@ def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=256)
 def signing_key(secret_access_key: str, date: str, region: str, service: str) -> bytes:
-    """kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")."""
+    """kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+
+    Cached: it changes once a day per key, region and service (SDKs cache it the same way)."""
     key = _hmac(f"AWS4{secret_access_key}".encode(), date)
     for part in (region, service, "aws4_request"):
         key = _hmac(key, part)
@@ -162,7 +167,7 @@ def signing_key(secret_access_key: str, date: str, region: str, service: str) ->
 
 def signature(key: bytes, to_sign: str) -> str:
     """Lowercase hex HMAC-SHA256 of the string to sign with the signing key."""
-    return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()  # the one-shot C path
 
 
 def host_from_url(url: str) -> str:
@@ -262,10 +267,12 @@ def _query_pairs(query: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _signature_fields(request: HttpRequest) -> tuple[dict[str, str], bool]:
-    """The signature's parts (Credential, SignedHeaders, Signature, and the date) and whether presigned."""
+def _signature_fields(request: HttpRequest, lowered: dict[str, str]) -> tuple[dict[str, str], bool]:
+    """The signature's parts (Credential, SignedHeaders, Signature, and the date) and whether presigned.
+
+    ``lowered`` maps each lowercase header name to its last value (``HttpRequest.header``'s answer)."""
     query = dict(_query_pairs(request.query_string))
-    auth = request.header("authorization")
+    auth = lowered.get("authorization")
     if "X-Amz-Signature" in query or "X-Amz-Algorithm" in query:
         if auth is not None:
             raise SignatureError(Problem.INVALID, "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
@@ -285,7 +292,7 @@ def _signature_fields(request: HttpRequest) -> tuple[dict[str, str], bool]:
         name, sep, value = part.strip().partition("=")
         if sep:
             fields[name] = value
-    date = request.header("x-amz-date") or request.header("date")
+    date = lowered.get("x-amz-date") or lowered.get("date")
     if date is not None:
         fields["Date"] = date
     return fields, False
@@ -295,7 +302,11 @@ def _timestamp(fields: dict[str, str]) -> tuple[str, datetime]:
     """The signing time as X-Amz-Date text and as an aware datetime (the Date header's RFC 1123 form too)."""
     text = fields["Date"]
     try:
-        when = datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        digits = text[:8] + text[9:15]
+        if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not (digits.isascii() and digits.isdigit()):
+            raise ValueError(text)  # not the basic format: maybe RFC 1123 (a Date header)
+        when = datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
+                        int(text[13:15]), tzinfo=UTC)  # strptime's result, without its cost per request
     except ValueError:
         try:
             parsed = parsedate_to_datetime(text)  # naive for "-0000", which means UTC
@@ -354,8 +365,8 @@ def _check_scope(credential: str, stamp: str, region: str, service: str) -> str:
     return parts[0]
 
 
-def _payload_hash(request: HttpRequest, presigned: bool) -> str:
-    declared = request.header("x-amz-content-sha256")
+def _payload_hash(request: HttpRequest, lowered: dict[str, str], presigned: bool) -> str:
+    declared = lowered.get("x-amz-content-sha256")
     actual = hashed_payload(request.body)
     if declared is None or presigned:
         return actual
@@ -377,13 +388,14 @@ def verify(
     ``lookup(access_key_id)`` gives the key's credentials (None: unknown key). Raises
     ``SignatureError``. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html
     """
-    fields, presigned = _signature_fields(request)
-    _check_fields(fields, presigned, request.header("authorization") or "")
+    lowered = {name.lower(): value for name, value in request.headers}  # one pass; the last value wins
+    fields, presigned = _signature_fields(request, lowered)
+    _check_fields(fields, presigned, lowered.get("authorization") or "")
     stamp, when = _timestamp(fields)
     access_key = _check_scope(fields["Credential"], stamp, region, service)
     _check_time(stamp, when, now, fields.get("Expires") if presigned else None)
     creds = lookup(access_key)
-    token = fields.get("Security-Token") if presigned else request.header("x-amz-security-token")
+    token = fields.get("Security-Token") if presigned else lowered.get("x-amz-security-token")
     if creds is None or (creds.session_token or None) != (token or None):
         raise SignatureError(Problem.UNKNOWN_KEY, BAD_TOKEN)
     names = tuple(name.strip().lower() for name in fields["SignedHeaders"].split(";"))
@@ -396,7 +408,8 @@ def verify(
     query = request.query_string
     if presigned:
         query = "&".join(item for item in query.split("&") if not item.startswith("X-Amz-Signature="))
-    canonical = canonical_request(request.method, request.path, query, headers, _payload_hash(request, presigned))
+    canonical = canonical_request(request.method, request.path, query, headers,
+                                  _payload_hash(request, lowered, presigned))
     key = signing_key(creds.secret_access_key, stamp[:8], region, service)
     expected = signature(key, string_to_sign(stamp, credential_scope(stamp, region, service), canonical))
     if not hmac.compare_digest(expected.encode(), fields["Signature"].encode()):

@@ -121,7 +121,8 @@ class BaseFront:
             result = await call
         else:
             try:
-                result = await asyncio.wait_for(call, wait)
+                async with asyncio.timeout(wait):  # no extra task, unlike wait_for on 3.11
+                    result = await call
             except TimeoutError:
                 raise IntegrationTimeout(
                     f"{function} did not answer within the integration timeout of {wait:g} s"

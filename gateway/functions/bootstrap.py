@@ -224,7 +224,7 @@ def _context(header: dict[str, Any]) -> LambdaContext:
         memory_limit_in_mb=environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ""),
         log_group_name=environ.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
         log_stream_name=environ.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
-        deadline_ms=int(header["deadline_ms"]),
+        deadline_ms=int(header.get("deadline_ms") or time.time() * 1000 + header["timeout_ms"]),
         client_context=client_context,
         identity=identity,
     )

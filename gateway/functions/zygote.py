@@ -227,7 +227,7 @@ class _Template:
     def reap(self) -> None:
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
@@ -237,7 +237,8 @@ class _Template:
                 self.spare = None
             fd = self.children.pop(pid, None)
             if fd is not None:
-                _tell(fd, {"status": status})
+                # ru_maxrss (kB): the child's peak memory, measured even if it died before a reading.
+                _tell(fd, {"status": status, "maxrss": usage.ru_maxrss})
                 os.close(fd)
 
     def shutdown(self) -> NoReturn:

@@ -18,8 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.auth.authorizer_result import ResultError, parse_result
+from gateway.auth.identity import IdentitySources
 from gateway.config import GatewayConfig
 from gateway.errors import ConfigError
+from gateway.models import HttpRequest
 from gateway.testing import start_gateway
 
 ECHO = '''
@@ -83,6 +86,12 @@ def request(event, context):
     return _policy("Allow", arn, principal=user, context={{"user": user}})
 
 
+def slow(event, context):
+    import time
+    time.sleep(1.5)
+    return {{"isAuthorized": True}}
+
+
 def simple(event, context):
     _log("simple", event)
     value = event["headers"].get("authorization", "")
@@ -111,6 +120,7 @@ HTTP_FAILED = b'{"message":"Internal Server Error"}'
 class Setup:
     rest: str
     http: str
+    http_slow: str
     log: Path
 
     def events(self, fn: str) -> list[dict[str, Any]]:
@@ -146,7 +156,8 @@ def _mapping(code: Path) -> dict[str, Any]:
                    ("GET /one", "v1", "1.0"), ("GET /one2", "v1", "2.0")]
     return {
         "functions": {"app": fn("echo.handler"), "auth_token": fn("authorizers.token"),
-                      "auth_request": fn("authorizers.request"), "auth_simple": fn("authorizers.simple")},
+                      "auth_request": fn("authorizers.request"), "auth_simple": fn("authorizers.simple"),
+                      "auth_slow": fn("authorizers.slow")},
         "rest_apis": [{
             "name": "rest", "listen": "127.0.0.1:0", "stage": "test", "api_id": REST_ID,
             "authorizers": {
@@ -163,6 +174,10 @@ def _mapping(code: Path) -> dict[str, Any]:
             "name": "http", "listen": "127.0.0.1:0", "api_id": HTTP_ID, "authorizers": http_auth,
             "routes": [{"route": r, "function": "app", "authorizer": a, "payload_format_version": v}
                        for r, a, v in http_routes],
+        }, {
+            "name": "http-slow", "listen": "127.0.0.1:0", "integration_timeout": 0.5,
+            "authorizers": {"slow": {"type": "request", "function": "auth_slow", "enable_simple_responses": True}},
+            "routes": [{"route": "GET /slow", "function": "app", "authorizer": "slow"}],
         }],
     }
 
@@ -174,7 +189,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     (code / "echo.py").write_text(ECHO)
     (code / "authorizers.py").write_text(AUTHORIZERS.format(log=str(log)))
     with start_gateway(GatewayConfig.from_mapping(_mapping(code))) as gw:
-        yield Setup(rest=gw.urls["rest"].rstrip("/"), http=gw.urls["http"].rstrip("/"), log=log)
+        yield Setup(rest=gw.urls["rest"].rstrip("/"), http=gw.urls["http"].rstrip("/"),
+                    http_slow=gw.urls["http-slow"].rstrip("/"), log=log)
 
 
 def get(url: str, **headers: str) -> httpx.Response:
@@ -372,6 +388,13 @@ def test_http_payload_1_authorizer_event_and_integration_context(setup: Setup) -
     assert_answer(get(f"{setup.http}/one", X_User="erin"), 401, UNAUTHORIZED, None)
 
 
+def test_an_authorizer_that_times_out_is_500(setup: Setup) -> None:
+    """The authorizer gets the API's integration timeout; past it the caller gets 500 [INF]."""
+    started = time.monotonic()
+    assert_answer(get(f"{setup.http_slow}/slow"), 500, HTTP_FAILED, None)
+    assert time.monotonic() - started < 1.4
+
+
 # ------------------------------------------------------------------------------------------
 # Config validation names the key
 
@@ -396,3 +419,45 @@ def test_config_errors_name_the_key(tmp_path: Path, change: Any, key: str) -> No
     with pytest.raises(ConfigError) as caught:
         GatewayConfig.from_mapping(mapping)
     assert caught.value.key == key
+
+
+# ------------------------------------------------------------------------------------------
+# Pure parts: identity sources and results
+
+
+def test_identity_sources_read_headers_queries_stage_and_context() -> None:
+    sources = IdentitySources.parse(
+        ["$request.header.X-Key", "$request.querystring.q", "$stageVariables.env", "$context.routeKey"], "http")
+    request = HttpRequest(method="GET", path="/a", query_string="q=1&q=2",
+                          headers=(("x-key", "k1"), ("X-Key", "k2")))
+    context = {"routeKey": "GET /a"}.get
+    assert sources.values(request, stage_variables={"env": "dev"}, context=context) == ["k1,k2", "1,2", "dev", "GET /a"]
+    rest = IdentitySources.parse(["method.request.header.X-Key", "method.request.querystring.q"], "rest")
+    assert rest.values(request, stage_variables={}, context=context) == ["k2", "2"]
+    assert sources.values(request, stage_variables={}, context=context) is None  # a missing stage variable
+    with pytest.raises(ValueError, match="not an identity source"):
+        IdentitySources.parse(["method.request.header.X"], "http")
+
+
+def test_results_are_checked() -> None:
+    def parse(doc: Any, *, simple: bool = False, error: str | None = None) -> Any:
+        return parse_result(json.dumps(doc).encode(), error, simple=simple, scalar_context=True,
+                            require_principal=True)
+
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "execute-api:*", "Resource": f"{ARN}:a/*/GET/*"},
+        {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": f"{ARN}:a/*/GET/admin/*"}]}
+    result = parse({"principalId": "p", "policyDocument": policy, "usageIdentifierKey": "key"})
+    assert result.verdict(f"{ARN}:a/dev/GET/x") == "allow"
+    assert result.verdict(f"{ARN}:a/dev/GET/admin/x") == "explicit_deny"
+    assert result.verdict(f"{ARN}:a/dev/POST/x") == "implicit_deny"
+    assert parse({"isAuthorized": True}, simple=True).verdict("any") == "allow"
+    bad = [({"policyDocument": policy}, "principalId"), ({"principalId": "p"}, "policyDocument"),
+           ({"principalId": "p", "policyDocument": policy, "context": {"a": [1]}}, "context.a"),
+           ({"principalId": "p", "policyDocument": {"Statement": [{"Effect": "Maybe"}]}}, "Effect")]
+    for doc, word in bad:
+        with pytest.raises(ResultError, match=word):
+            parse(doc)
+    with pytest.raises(ResultError) as caught:
+        parse({"errorMessage": "Unauthorized", "errorType": "Exception"}, error="Unhandled")
+    assert caught.value.unauthorized

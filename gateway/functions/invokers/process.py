@@ -45,7 +45,7 @@ class Job:
     """One invocation on its way through an environment."""
 
     __slots__ = ("payload", "request_id", "trace_id", "client_context", "invoked_arn", "future", "timer",
-                 "submitted", "started", "start_logged", "init_ms", "environment")
+                 "submitted", "started", "start_logged", "init_ms", "environment", "sent")
 
     def __init__(self, payload: bytes, request_id: str, trace_id: str | None, client_context: str | None,
                  invoked_arn: str | None, loop: asyncio.AbstractEventLoop) -> None:
@@ -61,6 +61,7 @@ class Job:
         self.start_logged = False
         self.init_ms: float | None = None
         self.environment: ProcessEnvironment | None = None
+        self.sent = False  # handed to the runtime (during INIT, for a built-in runtime's cold start)
 
 
 class ProcessInvoker:
@@ -122,6 +123,8 @@ class ProcessInvoker:
             if job.timer is not None:
                 job.timer.cancel()
             raise
+        if env.builtin and env.alive and env.job is job and not job.sent:
+            self._send(env, job, ahead=True)  # the runtime reads it once its INIT is done
 
     def _started(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -247,9 +250,14 @@ class ProcessInvoker:
         job.started = time.perf_counter()
         job.start_logged = True
         env.log.emit(logs.start_line(job.request_id, fn.version))
-        env.send(job.request_id, job.payload, deadline_ms=int(time.time() * 1000) + int(fn.timeout * 1000),
-                 arn=job.invoked_arn or env.arn, trace_id=job.trace_id, client_context=job.client_context)
+        if not job.sent:
+            self._send(env, job)
         env.watch_memory()
+
+    def _send(self, env: ProcessEnvironment, job: Job, *, ahead: bool = False) -> None:
+        job.sent = True
+        env.send(job.request_id, job.payload, timeout=self.function.timeout, arn=job.invoked_arn or env.arn,
+                 trace_id=job.trace_id, client_context=job.client_context, ahead=ahead)
 
     def _finish(self, env: ProcessEnvironment, job: Job, payload: bytes, function_error: str | None,
                 duration_ms: float, *, init_ms: float | None = None, report_init: bool = True,

@@ -174,15 +174,26 @@ class ProcessEnvironment:
             return
         self.watch_memory()
 
-    def send(self, request_id: str, payload: bytes, *, deadline_ms: int, arn: str, trace_id: str | None,
-             client_context: str | None) -> None:
-        """Hand an invocation to the runtime."""
+    def send(self, request_id: str, payload: bytes, *, timeout: float, arn: str, trace_id: str | None,
+             client_context: str | None, ahead: bool = False) -> None:
+        """Hand an invocation to the runtime; the deadline is ``timeout`` seconds from now.
+
+        ``ahead``: sent during INIT, to a built-in runtime, which reads it once INIT is done and
+        starts the deadline then (one round trip less on a cold start).
+        """
+        deadline_ms = int(time.time() * 1000) + int(timeout * 1000)
         if self._api is not None:
             self._api.deliver(Invocation(request_id, payload, deadline_ms, arn, trace_id, client_context))
         elif self._transport is not None:
-            header = {"id": request_id, "deadline_ms": deadline_ms, "arn": arn, "trace_id": trace_id,
+            header = {"id": request_id, "deadline_ms": None if ahead else deadline_ms,
+                      "timeout_ms": int(timeout * 1000), "arn": arn, "trace_id": trace_id,
                       "client_context": client_context}
             self._transport.writelines([wire.prefix(wire.INVOKE, header, len(payload)), payload])
+
+    @property
+    def builtin(self) -> bool:
+        """The built-in Python runtime (the private channel), not a custom runtime's Runtime API."""
+        return not is_custom_runtime(self.function)
 
     def kill(self) -> None:
         """SIGKILL the child and everything it started (its own session); later output is still read."""
@@ -291,6 +302,8 @@ class ProcessEnvironment:
 
     def watch_memory(self) -> None:
         """Check memory every MEMORY_POLL seconds while INIT or an invocation runs."""
+        if self.max_memory_kb == 0 and self.alive:
+            self.memory_kb()  # one reading now, so a process that dies at once still has a measured peak
         if self._poll is None and self.alive:
             self._poll = asyncio.get_running_loop().call_later(MEMORY_POLL, self._check_memory)
 
@@ -321,6 +334,9 @@ class ProcessEnvironment:
         elif kind == wire.HELLO:
             self._hello(int(header["pid"]))
         elif kind == wire.EXITED:
+            if "maxrss" in header:
+                self.max_memory_kb = max(self.max_memory_kb, int(header["maxrss"]))
+                self._peak_reported = True
             self.exited(header.get("status"))
         elif self.silenced:
             return
