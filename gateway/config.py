@@ -123,7 +123,8 @@ class FunctionConfig:
     # layers,versions}.py). "function_wide" settings belong to the function, never to a version.
     reserved_concurrency: int | None = field(default=None, metadata={"function_wide": True})
     provisioned_concurrency: int = 0
-    role: Literal["inherit"] | RoleKeys | None = None
+    # "inherit", an [[identities]] ARN (resolved to that identity's keys at load), or a table of keys.
+    role: str | RoleKeys | None = None
     layers: tuple[Path, ...] = ()
     versions: Mapping[str, FunctionConfig] = field(
         default_factory=dict, metadata={"function_wide": True, "variants": True})
@@ -319,6 +320,19 @@ class AdminConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LambdaApiConfig:
+    """``[lambda_api]``: Lambda's own service API (Invoke, GetFunction ... fronts/lambda_api.py) for
+    boto3 and the AWS CLI; off unless ``listen`` is set. ``auth = "AWS_IAM"`` is not checked yet."""
+
+    listen: Address | None = None
+    auth: Literal["NONE", "AWS_IAM"] = "NONE"
+
+    @property
+    def name(self) -> str:
+        return "lambda_api"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """The whole configuration. ``base_dir`` is the directory relative paths are resolved in."""
 
@@ -329,6 +343,7 @@ class GatewayConfig:
     albs: tuple[AlbConfig, ...] = ()
     function_urls: tuple[FunctionUrlConfig, ...] = ()
     admin: AdminConfig = field(default_factory=AdminConfig)
+    lambda_api: LambdaApiConfig = field(default_factory=LambdaApiConfig)
     identities: tuple[IdentityConfig, ...] = ()
     source: str = field(default="", metadata={"internal": True})
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
@@ -349,6 +364,7 @@ class GatewayConfig:
         out += [("alb", c) for c in self.albs]
         out += [("function_url", c) for c in self.function_urls]
         out += [("admin", self.admin)] if self.admin.listen is not None else []
+        out += [("lambda_api", self.lambda_api)] if self.lambda_api.listen is not None else []
         return out
 
 
@@ -574,6 +590,22 @@ def _check_function(fn: FunctionConfig, key: str, fail: Callable[[str, str], Con
         raise fail(f"{key}.provisioned_concurrency", "must be 0 or more")
 
 
+def _resolve_role(
+    fn: FunctionConfig, config: GatewayConfig, key: str, fail: Callable[[str, str], ConfigError]
+) -> FunctionConfig:
+    """``role = "arn:..."`` names an ``[[identities]]`` entry: the function gets that identity's keys."""
+    if not isinstance(fn.role, str) or fn.role == "inherit":
+        return fn
+    if fn.role.startswith("arn:"):
+        for identity in config.identities:
+            if identity.arn == fn.role:
+                keys = RoleKeys(access_key_id=identity.access_key_id, secret_access_key=identity.secret_access_key,
+                                session_token=identity.session_token)
+                return dataclasses.replace(fn, role=keys)
+        raise fail(f"{key}.role", f"no [[identities]] entry has the ARN {fn.role!r}")
+    raise fail(f"{key}.role", 'must be "inherit", the ARN of an [[identities]] entry, or a table of keys')
+
+
 def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
     def fail(key: str, problem: str) -> ConfigError:
         return ConfigError(problem, key=key, file=file)
@@ -599,7 +631,8 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
             raise fail(key, "function names are 1-64 letters, digits, '-' or '_'")
         versions = {label: dataclasses.replace(v, name=name, version=label) for label, v in fn.versions.items()}
-        fn = dataclasses.replace(fn, name=name, versions=versions)
+        versions = {label: _resolve_role(v, config, f"{key}.versions.{label}", fail) for label, v in versions.items()}
+        fn = _resolve_role(dataclasses.replace(fn, name=name, versions=versions), config, key, fail)
         _check_function(fn, key, fail)
         for label, version in versions.items():
             _check_function(version, f"{key}.versions.{label}", fail)
@@ -731,7 +764,7 @@ def _check_addresses(config: GatewayConfig, fail: Callable[[str, str], ConfigErr
     for kind, front in config.fronts():
         index = counters.get(kind, 0)
         counters[kind] = index + 1
-        key = "admin.listen" if kind == "admin" else f"{names[kind]}[{index}].listen"
+        key = f"{kind}.listen" if kind in ("admin", "lambda_api") else f"{names[kind]}[{index}].listen"
         if front.listen is None:
             raise fail(key, "is required (host:port to serve this front on)")
         addr = (front.listen.host, front.listen.port)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import AliasConfig, RoleKeys, load_config
+from gateway.config import AliasConfig, GatewayConfig, RoleKeys, load_config
 from gateway.errors import ConfigError
 
 APP = """
@@ -83,8 +83,8 @@ def live(version: str, weights: str) -> str:
 
 @pytest.mark.parametrize(("extra", "message"), [
     ("[gateway]\nconcurrency_limit = 0\n", "gateway.concurrency_limit: must be 1 or more"),
-    (F + "role = 'inherited'\n", "functions.f.role: must be 'inherit' or a table, not 'inherited'"),
-    (F + "role = 5\n", "functions.f.role: must be 'inherit' or a table, not 5"),
+    (F + "role = 'inherited'\n", 'functions.f.role: must be "inherit", the ARN of an [[identities]] entry'),
+    (F + "role = 5\n", "functions.f.role: must be a string, not an integer"),
     (F + "role = { access_key_id = 'AKIA' }\n", "functions.f.role.secret_access_key: is required"),
     (F + "role = { access_key_id = '', secret_access_key = 's' }\n", "functions.f.role.access_key_id: must not be"),
     (F + "role = { access_key_id = 'a', secret_access_key = 's', region = 'x' }\n",
@@ -145,3 +145,26 @@ def test_errors_name_the_key(tmp_path: Path, extra: str, message: str) -> None:
 def test_function_urls_may_name_an_alias_or_latest(tmp_path: Path, reference: str) -> None:
     text = APP + f'[[function_urls]]\nlisten = "127.0.0.1:0"\nfunction = "{reference}"\n'
     assert load_config(write(tmp_path, text)).function_urls[0].function == reference
+
+
+def test_role_may_name_an_identity_by_arn(tmp_path: Path) -> None:
+    """Issue 3, execution role: an [[identities]] ARN gives the function that identity's keys."""
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return None\n")
+    identity = {"access_key_id": "AKIDALICE", "secret_access_key": "alice-secret", "session_token": "tok",
+                "arn": "arn:aws:iam::123456789012:user/alice"}
+    config = GatewayConfig.from_mapping({
+        "identities": [identity],
+        "functions": {"f": {"handler": "app.handler", "code_uri": ".", "role": identity["arn"],
+                            "versions": {"1": {}}}},
+    }, base_dir=tmp_path)
+    keys = RoleKeys(access_key_id="AKIDALICE", secret_access_key="alice-secret", session_token="tok")
+    assert config.functions["f"].role == keys
+    assert config.functions["f"].versions["1"].role == keys
+    with pytest.raises(ConfigError, match=r"functions\.f\.role: no \[\[identities\]\] entry has the ARN"):
+        GatewayConfig.from_mapping({
+            "functions": {"f": {"handler": "app.handler", "code_uri": ".", "role": "arn:aws:iam::1:user/bob"}},
+        }, base_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r'functions\.f\.role: must be "inherit", the ARN'):
+        GatewayConfig.from_mapping({
+            "functions": {"f": {"handler": "app.handler", "code_uri": ".", "role": "alice"}},
+        }, base_dir=tmp_path)

@@ -26,7 +26,6 @@ import configparser
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 from gateway.config import RoleKeys
 
@@ -45,7 +44,8 @@ NO_HOST_CREDENTIALS = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 
-Role = Literal["inherit"] | RoleKeys | None
+#: After config load a role is "inherit", keys, or None (an identity's ARN is resolved to its keys).
+Role = str | RoleKeys | None
 
 
 def resolve_chain(environ: Mapping[str, str], home: Path | None = None) -> RoleKeys | None:
@@ -70,8 +70,8 @@ def role_variables(role: Role) -> dict[str, str]:
     An unresolved ``"inherit"`` (an invoker built without the functions service) is resolved here,
     from the current ``os.environ``.
     """
-    if role == "inherit":
-        role = resolve_chain(os.environ)
+    if isinstance(role, str):
+        role = resolve_chain(os.environ) if role == "inherit" else None
     if role is None:
         return {}
     variables = {"AWS_ACCESS_KEY_ID": role.access_key_id, "AWS_SECRET_ACCESS_KEY": role.secret_access_key}
