@@ -14,12 +14,13 @@ from typing import Any
 from gateway import __version__
 from gateway.config import Address, GatewayConfig, load_config
 from gateway.errors import ConfigError
+from gateway.invoke_cli import add_invoke_parser, run_invoke
 
 EXAMPLE = Path(__file__).parent / "example" / "gateway.toml"
 _UNSET: Any = object()
 
 URL_SCHEMES = {"http_api": "HTTP API", "rest_api": "REST API", "alb": "ALB", "function_url": "function URL",
-               "admin": "admin"}
+               "admin": "admin", "lambda_api": "Lambda API", "distribution": "CloudFront"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="no hot reload (default: a change under a function's code_uri or layers "
                             "sends new invocations to fresh environments)")
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    add_invoke_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "invoke":
+        return run_invoke(args)
     try:
         config = _load_config(args)
     except ConfigError as exc:
@@ -82,6 +86,7 @@ def _with_host(config: GatewayConfig, host: str) -> GatewayConfig:
     return dataclasses.replace(
         config, http_apis=move(config.http_apis), rest_apis=move(config.rest_apis),
         albs=move(config.albs), function_urls=move(config.function_urls), admin=move((config.admin,))[0],
+        lambda_api=move((config.lambda_api,))[0], distributions=move(config.distributions),
     )
 
 
@@ -133,17 +138,19 @@ def run(config: GatewayConfig) -> int:
 
 def _table(app: Any, bound: Sequence[Any]) -> str:
     rows = [("front", "kind", "URL", "routes")]
-    by_front = {id(front): b for (cfg, front), b in zip(app.fronts, bound, strict=True)}
+    listening = [(cfg, front) for cfg, front in app.fronts if cfg.listen is not None]  # origin-only: none
+    by_front = {id(front): b for (cfg, front), b in zip(listening, bound, strict=True)}
     for cfg, front in app.fronts:
-        b = by_front[id(front)]
-        host = b.address.host if ":" not in b.address.host else f"[{b.address.host}]"
-        base = f"http://{host}:{b.address.port}"
+        b = by_front.get(id(front))
+        host = "" if b is None else b.address.host if ":" not in b.address.host else f"[{b.address.host}]"
+        base = "(origin only)" if b is None else f"http://{host}:{b.address.port}"
         if front.kind == "rest_api":
             base += f"/{cfg.stage}"
         elif front.kind == "http_api" and cfg.stage != "$default":
             base += f"/{cfg.stage}"
         routes = front.describe()
-        rows.append((front.name, URL_SCHEMES.get(front.kind, front.kind), base + "/", routes[0] if routes else ""))
+        url = base + "/" if b is not None else base
+        rows.append((front.name, URL_SCHEMES.get(front.kind, front.kind), url, routes[0] if routes else ""))
         rows.extend(("", "", "", r) for r in routes[1:])
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() for r in rows]

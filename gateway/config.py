@@ -345,6 +345,8 @@ class GatewayConfig:
     admin: AdminConfig = field(default_factory=AdminConfig)
     lambda_api: LambdaApiConfig = field(default_factory=LambdaApiConfig)
     identities: tuple[IdentityConfig, ...] = ()
+    # CloudFront distributions: raw tables here, edge.config.DistributionConfig after _finish.
+    distributions: tuple[Any, ...] = ()
     source: str = field(default="", metadata={"internal": True})
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -363,6 +365,7 @@ class GatewayConfig:
         out += [("rest_api", c) for c in self.rest_apis]
         out += [("alb", c) for c in self.albs]
         out += [("function_url", c) for c in self.function_urls]
+        out += [("distribution", c) for c in self.distributions]
         out += [("admin", self.admin)] if self.admin.listen is not None else []
         out += [("lambda_api", self.lambda_api)] if self.lambda_api.listen is not None else []
         return out
@@ -730,6 +733,10 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
         config, functions=functions, http_apis=tuple(http_apis), rest_apis=tuple(rest_apis),
         albs=tuple(albs), function_urls=tuple(urls), identities=identities,
     )
+    if config.distributions:
+        from edge.config import check_distributions
+
+        config = dataclasses.replace(config, distributions=check_distributions(config, fail, config.distributions))
     _check_addresses(config, fail)
     return config
 
@@ -758,13 +765,18 @@ def _check_fixed_response(fixed: FixedResponse, key: str, fail: Callable[[str, s
 
 
 def _check_addresses(config: GatewayConfig, fail: Callable[[str, str], ConfigError]) -> None:
-    names = {"http_api": "http_apis", "rest_api": "rest_apis", "alb": "albs", "function_url": "function_urls"}
+    names = {"http_api": "http_apis", "rest_api": "rest_apis", "alb": "albs", "function_url": "function_urls",
+             "distribution": "distributions"}
+    # A front that a distribution uses as an origin may have no listen address of its own.
+    origin_only = {o.front for d in config.distributions for o in d.origins if o.front is not None}
     counters: dict[str, int] = {}
     used: dict[tuple[str, int], str] = {}
     for kind, front in config.fronts():
         index = counters.get(kind, 0)
         counters[kind] = index + 1
         key = f"{kind}.listen" if kind in ("admin", "lambda_api") else f"{names[kind]}[{index}].listen"
+        if front.listen is None and kind != "distribution" and front.name in origin_only:
+            continue
         if front.listen is None:
             raise fail(key, "is required (host:port to serve this front on)")
         addr = (front.listen.host, front.listen.port)

@@ -59,7 +59,10 @@ def bind_all(app: GatewayApp) -> list[Bound]:
         for cfg, front in app.fronts:
             index = counters.get(front.kind, 0)
             counters[front.kind] = index + 1
-            key = "admin.listen" if front.kind == "admin" else f"{sections.get(front.kind, front.kind)}[{index}].listen"
+            key = (f"{front.kind}.listen" if front.kind in ("admin", "lambda_api")
+                   else f"{sections.get(front.kind, front.kind)}[{index}].listen")
+            if cfg.listen is None:  # a front serving only as a distribution's origin (edge/)
+                continue
             sock = bind(cfg.listen, key, file=app.config.source)
             host, port = sock.getsockname()[:2]
             app.bind(host, port, front)

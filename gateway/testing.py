@@ -32,8 +32,9 @@ def _zero_ports(config: GatewayConfig) -> GatewayConfig:
 
     return dataclasses.replace(
         config, http_apis=zero(config.http_apis), rest_apis=zero(config.rest_apis),
-        albs=zero(config.albs), function_urls=zero(config.function_urls),
+        albs=zero(config.albs), function_urls=zero(config.function_urls), distributions=zero(config.distributions),
         admin=zero((config.admin,))[0] if config.admin.listen is not None else config.admin,
+        lambda_api=zero((config.lambda_api,))[0] if config.lambda_api.listen is not None else config.lambda_api,
     )
 
 

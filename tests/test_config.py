@@ -46,7 +46,7 @@ def test_config_example_loads() -> None:
 def test_builtin_example_loads() -> None:
     config = load_config(ROOT / "gateway" / "example" / "gateway.toml")
     ports = [cfg.listen.port for _kind, cfg in config.fronts()]
-    assert ports == [3000, 3001, 3002, 3003]
+    assert ports == [3000, 3001, 3002, 3003, 3010]
 
 
 def test_defaults_and_derived_ids(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_defaults_and_derived_ids(tmp_path: Path) -> None:
         ('[[function_urls]]\nfunction = "echo"\n', "function_urls[0].listen: is required"),
         ('[[function_urls]]\nfunction = "echo"\nlisten = "127.0.0.1:4000"\nauth_type = "IAM"\n',
          "function_urls[0].auth_type: must be one of 'NONE', 'AWS_IAM', not 'IAM'"),
-        ("[distributions]\n", "distributions: unknown key"),
+        ("[distributions]\n", "distributions: must be a list, not a table"),
         ("[functions.bad]\nhandler = 'a.b'\nenvironment = { AWS_REGION = 'x' }\n",
          "functions.bad.environment.AWS_REGION: is reserved by Lambda"),
     ],

@@ -145,13 +145,18 @@ def www_authenticate(description: str, *, error: str = "invalid_token", scope: s
 
 @dataclass(frozen=True, slots=True)
 class _Verified:
-    """A token whose signature verified with the key set of ``generation``."""
+    """A token whose signature verified with the key set of ``generation``, with what its claims
+    decide once and for all, so a request repeating it only compares times and scopes."""
 
-    claims: dict[str, Any]
-    scopes: tuple[str, ...] | None
     generation: int
     #: what the integration gets, the same for every request with this token.
     authorization: Authorization
+    #: (error_description, log text) when iss or aud is wrong: the same answer at any time.
+    problem: tuple[str, str] | None
+    #: exp (None: missing or not a number); the latest of nbf and iat (-inf: neither).
+    expires: float | None
+    not_before: float
+    scopes: frozenset[str]
 
 
 class JwtAuthorizer:
@@ -190,17 +195,13 @@ class JwtAuthorizer:
         except KeyError:
             verified = None
         if verified is None or verified.generation != self.jwks.generation:
-            claims = await self._verified_claims(token)
-            scopes = token_scopes(claims)
-            authorization = Authorization(kind="jwt", claims=aws_claims(claims), scopes=scopes)
-            verified = _Verified(claims, scopes, self.jwks.generation, authorization)
+            verified = self._examine(await self._verified_claims(token))
             self._verified[token] = verified
-        self._check_claims(verified.claims, ctx.time_epoch_ms / 1000)
-        scopes = verified.scopes
-        required = tuple(getattr(match.route, "authorization_scopes", ()) or ())
-        if required and not set(required) & set(scopes or ()):
+        self._check_time(verified, ctx.time_epoch_ms / 1000)
+        required = getattr(match.route, "authorization_scopes", ())
+        if required and verified.scopes.isdisjoint(required):
             raise Forbidden(
-                f"JWT authorizer {self.name!r}: the token's scopes {list(scopes or ())} include none of "
+                f"JWT authorizer {self.name!r}: the token's scopes {sorted(verified.scopes)} include none of "
                 f"the route's {list(required)}",
                 body=b'{"message":"Forbidden"}',
                 headers=(www_authenticate("the token does not have the required scopes",
@@ -231,22 +232,35 @@ class JwtAuthorizer:
             raise self._invalid("the token signature is invalid", f"{type(exc).__name__}: {exc}") from exc
         return dict(claims)
 
-    def _check_claims(self, claims: Mapping[str, Any], now: float) -> None:
-        if claims.get("iss") != self.issuer:
-            raise self._invalid("the token does not have a valid issuer",
-                                f"iss {claims.get('iss')!r} is not {self.issuer!r}")
+    def _examine(self, claims: dict[str, Any]) -> _Verified:
+        """Decide what does not depend on the time: iss, then aud (client_id only without aud)."""
+        problem = None
         aud = claims["aud"] if "aud" in claims else claims.get("client_id")
-        auds = aud if isinstance(aud, list) else [aud]
-        if not any(isinstance(a, str) and a in self.audience for a in auds):
-            raise self._invalid("the token does not have a valid audience",
-                                f"aud/client_id {aud!r} matches none of {sorted(self.audience)}")
+        if claims.get("iss") != self.issuer:
+            problem = ("the token does not have a valid issuer", f"iss {claims.get('iss')!r} is not {self.issuer!r}")
+        elif not any(isinstance(a, str) and a in self.audience for a in (aud if isinstance(aud, list) else [aud])):
+            problem = ("the token does not have a valid audience",
+                       f"aud/client_id {aud!r} matches none of {sorted(self.audience)}")
         exp = claims.get("exp")
-        if not _number(exp) or exp <= now:
-            raise self._invalid("the token has expired", f"exp {exp!r} is not after now ({now:.0f})")
-        for name in ("nbf", "iat"):
-            value = claims.get(name)
-            if value is not None and (not _number(value) or value > now):
-                raise self._invalid("the token is not valid yet", f"{name} {value!r} is after now ({now:.0f})")
+        starts = [claims[name] for name in ("nbf", "iat") if claims.get(name) is not None]
+        not_before = max((v if _number(v) else float("inf") for v in starts), default=float("-inf"))
+        scopes = token_scopes(claims)
+        return _Verified(
+            generation=self.jwks.generation,
+            authorization=Authorization(kind="jwt", claims=aws_claims(claims), scopes=scopes),
+            problem=problem, expires=exp if _number(exp) else None, not_before=not_before,
+            scopes=frozenset(scopes or ()),
+        )
+
+    def _check_time(self, verified: _Verified, now: float) -> None:
+        """The per-request checks, in AWS's order: iss/aud, exp in the future, nbf and iat past."""
+        if verified.problem is not None:
+            raise self._invalid(*verified.problem)
+        if verified.expires is None or verified.expires <= now:
+            raise self._invalid("the token has expired", f"exp {verified.expires!r} is not after now ({now:.0f})")
+        if verified.not_before > now:
+            raise self._invalid("the token is not valid yet",
+                                f"nbf/iat {verified.not_before!r} is after now ({now:.0f})")
 
     def _invalid(self, description: str, why: str) -> Unauthorized:
         return HTTP.unauthorized(f"JWT authorizer {self.name!r}: {why}", headers=(www_authenticate(description),))

@@ -11,6 +11,7 @@ from gateway.fronts.alb import AlbFront
 from gateway.fronts.base import BaseFront
 from gateway.fronts.function_url import FunctionUrlFront
 from gateway.fronts.http_api import HttpApiFront
+from gateway.fronts.lambda_api import LambdaApiFront
 from gateway.fronts.rest_api import RestApiFront
 from gateway.functions import FunctionsService
 
@@ -20,6 +21,7 @@ FRONTS: dict[str, Any] = {
     "alb": AlbFront,
     "function_url": FunctionUrlFront,
     "admin": AdminFront,
+    "lambda_api": LambdaApiFront,
 }
 #: the fronts that apply IAM auth (AWS_IAM routes, function URLs).
 IAM_FRONTS = frozenset({"http_api", "rest_api", "function_url"})
@@ -30,9 +32,18 @@ def build_fronts(config: GatewayConfig, functions: FunctionsService) -> list[tup
 
     The IAM directory (identities, resource-based policies, the local credential chain) is built
     once and given to the fronts that check SigV4 callers."""
+    from edge.distribution import DistributionFront  # here: edge/ imports gateway.fronts.base
+
+    FRONTS.setdefault("distribution", DistributionFront)
     iam = IamDirectory.from_config(config)
-    return [(cfg, FRONTS[kind](cfg, functions, config.gateway, **({"iam": iam} if kind in IAM_FRONTS else {})))
-            for kind, cfg in config.fronts()]
+    # Distributions reach other fronts (their origins) by name; the map is filled once all are built.
+    by_name: dict[str, BaseFront] = {}
+    extra: dict[str, dict[str, Any]] = {kind: {"iam": iam} for kind in IAM_FRONTS}
+    extra["distribution"] = {"fronts": by_name}
+    built = [(cfg, FRONTS[kind](cfg, functions, config.gateway, **extra.get(kind, {})))
+             for kind, cfg in config.fronts()]
+    by_name.update((front.name, front) for _, front in built)
+    return built
 
 
 __all__ = ["FRONTS", "BaseFront", "build_fronts"]

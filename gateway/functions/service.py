@@ -165,6 +165,11 @@ class FunctionsService:
             if isinstance(outcome, BaseException):
                 _logger.warning("provisioned concurrency: an environment did not start: %r", outcome)
 
+    @property
+    def function_configs(self) -> Mapping[str, FunctionConfig]:
+        """Every function's config by name, its versions inside (read-only; fronts/lambda_api.py)."""
+        return self._functions
+
     def concurrent_executions(self, name: str) -> int:
         """Invocations of function ``name`` (every version) accepted and not yet answered."""
         return self._concurrency.in_flight(name)

@@ -114,7 +114,7 @@ def test_builtin_example_serves_every_front() -> None:
     """The README's first command: `gateway serve` with no config, ports 3000-3003."""
     import socket
 
-    for port in range(3000, 3004):
+    for port in (*range(3000, 3004), 3010):
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 pytest.skip(f"port {port} is busy on this machine")

@@ -1,0 +1,161 @@
+"""A distribution's origins: an HTTP upstream (httpx), another front of this gateway (in process),
+and a local directory served as an S3 origin.
+
+Each origin describes itself as the Lambda@Edge event's ``origin`` object and fetches an
+``EdgeRequest`` into an ``EdgeResponse``. Network failures become ``OriginUnreachable`` (502) or
+``OriginTimeout`` (504), CloudFront's answers.
+https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html
+https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gateway-timeout.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from edge.config import OriginConfig
+from edge.events import EdgeRequest, EdgeResponse
+from gateway.errors import EdgeError
+from gateway.models import Headers, HttpRequest, HttpResponse
+
+#: Hop-by-hop headers (RFC 9110 §7.6.1) and those the server recomputes: never passed on.
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+                        "upgrade", "content-length", "host"})
+#: Response headers the gateway's server writes itself (hypercorn always adds Date).
+SERVER_WRITTEN = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date"})
+
+
+class OriginUnreachable(EdgeError):
+    """The origin refused the connection or broke the protocol: 502."""
+
+
+class OriginTimeout(EdgeError):
+    """The origin did not connect or answer in time: 504."""
+
+
+class Front(Protocol):
+    """What a front of this gateway offers an origin (gateway/fronts/base.py)."""
+
+    name: str
+
+    async def handle(self, request: HttpRequest) -> HttpResponse: ...
+
+
+class Origin(Protocol):
+    cfg: OriginConfig
+
+    def event_origin(self) -> dict[str, Any]: ...
+
+    async def fetch(self, req: EdgeRequest) -> EdgeResponse: ...
+
+
+def custom_headers(headers: Mapping[str, str]) -> dict[str, list[dict[str, str]]]:
+    return {name.lower(): [{"key": name, "value": value}] for name, value in headers.items()}
+
+
+def _inner(req: EdgeRequest) -> Mapping[str, Any]:
+    """The ``custom`` or ``s3`` object of the event's origin."""
+    inner: Any = next(iter((req.origin or {}).values()), {})
+    return inner if isinstance(inner, Mapping) else {}
+
+
+def _event_custom_headers(req: EdgeRequest) -> Headers:
+    inner = _inner(req)
+    out: list[tuple[str, str]] = []
+    for entries in (inner.get("customHeaders") or {}).values():
+        out += [(e.get("key", ""), e.get("value", "")) for e in entries if isinstance(e, dict)]
+    return tuple(out)
+
+
+def _event_path(req: EdgeRequest, default: str) -> str:
+    path = _inner(req).get("path", default)
+    return path if isinstance(path, str) else default
+
+
+class HttpOrigin:
+    """A custom origin reached over HTTP(S) with httpx; the Host it sees is its own host:port."""
+
+    def __init__(self, cfg: OriginConfig, client: httpx.AsyncClient) -> None:
+        assert cfg.url is not None
+        self.cfg = cfg
+        self.client = client
+        parts = urlsplit(cfg.url)
+        self.scheme = parts.scheme
+        self.hostname = parts.hostname or "localhost"
+        self.port = parts.port or (443 if self.scheme == "https" else 80)
+        self.host = parts.netloc
+        # A path in the URL counts as the origin path, before origin_path.
+        self.path = parts.path.rstrip("/") + cfg.origin_path
+        self.timeout = httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout)
+
+    def event_origin(self) -> dict[str, Any]:
+        return {"custom": {
+            "customHeaders": custom_headers(self.cfg.custom_headers), "domainName": self.hostname,
+            "keepaliveTimeout": 5, "path": self.path, "port": self.port, "protocol": self.scheme,
+            "readTimeout": int(self.cfg.read_timeout), "sslProtocols": ["TLSv1.2"],
+        }}
+
+    async def fetch(self, req: EdgeRequest) -> EdgeResponse:
+        target = f"{self.scheme}://{self.host}{_event_path(req, self.path)}{req.uri}"
+        if req.querystring:
+            target += f"?{req.querystring}"
+        headers = [(n, v) for n, v in req.headers if n.lower() not in HOP_BY_HOP or n.lower() == "host"]
+        if not any(n.lower() == "host" for n, _ in headers):
+            headers.insert(0, ("Host", self.host))
+        headers += _event_custom_headers(req)
+        request = self.client.build_request(req.method, target, headers=headers, content=req.body,
+                                            timeout=self.timeout)
+        try:
+            response = await self.client.send(request, stream=True)
+            try:
+                body = b"".join([chunk async for chunk in response.aiter_raw()])
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as exc:
+            raise OriginTimeout(f"origin {self.cfg.id} ({self.cfg.url}) timed out: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise OriginUnreachable(f"origin {self.cfg.id} ({self.cfg.url}) failed: {exc!r}") from exc
+        kept = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw
+                     if n.decode("latin-1").lower() not in SERVER_WRITTEN)  # the origin's spelling
+        return EdgeResponse(status=response.status_code, headers=kept, body=body,
+                            status_description=response.reason_phrase)
+
+
+class FrontOrigin:
+    """Another front of this gateway, called through its ``handle()`` without a network hop."""
+
+    def __init__(self, cfg: OriginConfig, front: Front, host: str) -> None:
+        self.cfg = cfg
+        self.front = front
+        self.host = host
+
+    def event_origin(self) -> dict[str, Any]:
+        host, _, port = self.host.partition(":")
+        return {"custom": {
+            "customHeaders": custom_headers(self.cfg.custom_headers), "domainName": host,
+            "keepaliveTimeout": 5, "path": self.cfg.origin_path, "port": int(port or 80), "protocol": "http",
+            "readTimeout": int(self.cfg.read_timeout), "sslProtocols": ["TLSv1.2"],
+        }}
+
+    async def fetch(self, req: EdgeRequest) -> EdgeResponse:
+        headers = [(n, v) for n, v in req.headers if n.lower() not in HOP_BY_HOP or n.lower() == "host"]
+        if not any(n.lower() == "host" for n, _ in headers):
+            headers.insert(0, ("Host", self.host))
+        headers += _event_custom_headers(req)
+        if req.body:
+            headers.append(("Content-Length", str(len(req.body))))
+        request = HttpRequest(method=req.method, path=_event_path(req, self.cfg.origin_path) + req.uri,
+                              query_string=req.querystring, headers=tuple(headers), body=req.body,
+                              client_ip=req.client_ip)
+        try:
+            async with asyncio.timeout(self.cfg.read_timeout):
+                response = await self.front.handle(request)
+        except TimeoutError:
+            raise OriginTimeout(f"origin {self.cfg.id} (front {self.front.name}) did not answer in time") from None
+        headers_out = tuple((n, v) for n, v in response.headers if n.lower() not in SERVER_WRITTEN)
+        return EdgeResponse(status=response.status, headers=headers_out, body=response.body,
+                            status_description=response.reason or "")
