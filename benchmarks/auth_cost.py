@@ -34,7 +34,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import harness
-from harness import BenchError, Child, Children, Run, Wrk
+from harness import Child, Children, Run, Wrk
 
 from gateway.auth.iam import ApiIamAuth
 from gateway.auth.identities import IamDirectory, Identity
@@ -135,18 +135,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        harness.check_server_available(args.server)
-        harness.check_cpus(args.connections)
-        with harness.workdir(args.keep) as work, Children() as children:
-            return bench(args, work, children)
-    except BenchError as exc:
-        print(f"auth_cost: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("auth_cost: interrupted; servers stopped", file=sys.stderr)
-        return 130
+    return harness.run("auth_cost", parse_args(argv), bench)
 
 
 def bench(args: argparse.Namespace, work: Path, children: Children) -> int:

@@ -114,18 +114,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        harness.check_server_available(args.server)
-        harness.check_cpus(args.connections)
-        with harness.workdir(args.keep) as work, Children() as children:
-            return bench(args, work, children)
-    except BenchError as exc:
-        print(f"authorizer_cost: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("authorizer_cost: interrupted; servers stopped", file=sys.stderr)
-        return 130
+    return harness.run("authorizer_cost", parse_args(argv), bench)
 
 
 def start(args: argparse.Namespace, work: Path, children: Children) -> tuple[dict[str, str], str, Child]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import harness
 import httpx
-from harness import BenchError, Children
+from harness import Children
 
 HANDLER = '''\
 def handler(event, context):
@@ -73,17 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        harness.check_server_available(args.server)
-        with harness.workdir(args.keep) as work, Children() as children:
-            return bench(args, work, children)
-    except BenchError as exc:
-        print(f"cold_start: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("cold_start: interrupted; server stopped", file=sys.stderr)
-        return 130
+    return harness.run("cold_start", parse_args(argv), bench, cpus=False)
 
 
 def bench(args: argparse.Namespace, work: Path, children: Children) -> int:

@@ -18,11 +18,12 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -428,3 +429,19 @@ def check_server_available(server: str) -> None:
 
 def progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def run(name: str, args: Any, bench: Callable[[Any, Path, Children], int], *, cpus: bool = True) -> int:
+    """A benchmark script's main: the checks, a work dir and its child servers, errors as one line."""
+    try:
+        check_server_available(args.server)
+        if cpus:
+            check_cpus(args.connections)
+        with workdir(args.keep) as work, Children() as children:
+            return bench(args, work, children)
+    except BenchError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted; servers stopped", file=sys.stderr)
+        return 130

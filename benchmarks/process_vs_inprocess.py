@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import harness
-from harness import BenchError, Children, Run, Wrk
+from harness import Children, Run, Wrk
 
 HANDLER = '''\
 def handler(event, context):
@@ -59,18 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        harness.check_server_available(args.server)
-        harness.check_cpus(args.connections)
-        with harness.workdir(args.keep) as work, Children() as children:
-            return bench(args, work, children)
-    except BenchError as exc:
-        print(f"process_vs_inprocess: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("process_vs_inprocess: interrupted; server stopped", file=sys.stderr)
-        return 130
+    return harness.run("process_vs_inprocess", parse_args(argv), bench)
 
 
 def bench(args: argparse.Namespace, work: Path, children: Children) -> int:

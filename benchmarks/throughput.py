@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import harness
-from harness import BenchError, Child, Children, Run, Wrk
+from harness import Child, Children, Run, Wrk
 
 FRONTS = ("http_apis", "rest_apis", "albs", "function_urls")
 HANDLER = '''\
@@ -103,18 +103,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        harness.check_server_available(args.server)
-        harness.check_cpus(args.connections)
-        with harness.workdir(args.keep) as work, Children() as children:
-            return bench(args, work, children)
-    except BenchError as exc:
-        print(f"throughput: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("throughput: interrupted; servers stopped", file=sys.stderr)
-        return 130
+    return harness.run("throughput", parse_args(argv), bench)
 
 
 def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
