@@ -19,8 +19,8 @@ from gateway.events.common import (
     load_payload,
     parse_status_code,
     split_query,
+    wire_text,
 )
-from gateway.events.http_v2 import wire_text
 from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, RouteMatch
 
 # ALB-11: "The maximum size of the request body that you can send to a Lambda function is 1 MB"

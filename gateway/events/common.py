@@ -44,13 +44,46 @@ def decode_path(raw: str) -> str:
     return unquote(raw, errors="replace")
 
 
-def latin1_to_text(value: str) -> str:
+def _latin1_to_text(value: str) -> str:
     """Re-read a latin-1 decoded string (how ASGI hands us raw bytes) as UTF-8 where it is valid."""
     raw = value.encode("latin-1", errors="replace")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return value
+
+
+# Hop-by-hop headers end at AWS's front end. Function URLs were recorded dropping the client's
+# `connection` header (S-LS echo fixture: python-requests sends `Connection: keep-alive`, the event
+# has none). For HTTP APIs the same is assumed [INF]; the body arrives whole, so `transfer-encoding`
+# has no meaning in an event either.
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+)
+
+# HV2-6: requestContext.http.protocol. The voker capture (S-VK) was made with an HTTP/2 curl client
+# and shows "HTTP/1.1": AWS reports the protocol it speaks to the integration, not the client's.
+# We report "HTTP/1.1" for every client (HTTP/1.0 clients unverified [INF]).
+PROTOCOL = "HTTP/1.1"
+
+
+def wire_text(value: str) -> str:
+    """A latin-1 decoded wire string (how the server hands us raw bytes) re-read as UTF-8.
+
+    ASCII strings, by far the common case, are returned untouched without a copy."""
+    return value if value.isascii() else _latin1_to_text(value)
+
+
+def compact_json(value: Any) -> str:
+    """JSON without spaces, as AWS re-serialises an inferred body (URL-R1: ``["hello",3,true]``).
+
+    Non-ASCII characters are written as UTF-8, not ``\\u`` escapes [INF]."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_body(body: str) -> bytes:
+    # Lone surrogates (possible in JSON text) cannot be UTF-8; replace them rather than fail.
+    return body.encode("utf-8", errors="replace")
 
 
 def body_text(body: bytes) -> str:

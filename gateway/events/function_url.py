@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.events.common import decode_path
-from gateway.events.http_v2 import HttpV2, wire_text
+from gateway.events.common import decode_path, wire_text
+from gateway.events.http_v2 import HttpV2
 from gateway.models import Headers, HttpRequest, InvocationContext, RouteMatch
 
 # URL-2: every function URL event carries the TLS parameters of the client's connection. Locally

@@ -19,8 +19,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.events.common import b64, body_text, decode_path, format_request_time, is_text_media_type
-from gateway.events.http_v2 import HOP_BY_HOP, PROTOCOL, wire_text
+from gateway.events.common import (
+    HOP_BY_HOP,
+    PROTOCOL,
+    b64,
+    body_text,
+    decode_path,
+    format_request_time,
+    is_text_media_type,
+    wire_text,
+)
 from gateway.events.rest_v1 import (
     ResponseRules,
     identity,

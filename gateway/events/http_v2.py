@@ -9,35 +9,30 @@ methods whose names start with ``_`` and are documented as overridable.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from gateway.errors import InvalidLambdaResponse
 from gateway.events.common import (
+    HOP_BY_HOP,
+    PROTOCOL,
     b64,
     b64decode_strict,
     body_text,
     check_header_name,
+    compact_json,
     decode_path,
     decode_query,
+    encode_body,
     format_request_time,
     header_value_text,
     is_header_safe,
     is_text_media_type,
-    latin1_to_text,
     load_payload,
     parse_status_code,
+    wire_text,
 )
 from gateway.models import Authorization, Headers, HttpRequest, HttpResponse, InvocationContext, RouteMatch
-
-# Hop-by-hop headers end at AWS's front end. Function URLs were recorded dropping the client's
-# `connection` header (S-LS echo fixture: python-requests sends `Connection: keep-alive`, the event
-# has none). For HTTP APIs the same is assumed [INF]; the body arrives whole, so `transfer-encoding`
-# has no meaning in an event either.
-HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
-)
 
 # Response headers that describe the framing of the function's body. The gateway frames the body it
 # sends itself (URL-R3: AWS computes Content-Length), so a function's own values are dropped [INF
@@ -46,19 +41,6 @@ HOP_BY_HOP = frozenset(
 # end the client's connection.
 _FRAMING = frozenset({"content-length", "transfer-encoding"}) | HOP_BY_HOP
 
-# HV2-6: requestContext.http.protocol. The voker capture (S-VK) was made with an HTTP/2 curl client
-# and shows "HTTP/1.1": AWS reports the protocol it speaks to the integration, not the client's.
-# We report "HTTP/1.1" for every client (HTTP/1.0 clients unverified [INF]).
-PROTOCOL = "HTTP/1.1"
-
-
-def wire_text(value: str) -> str:
-    """A latin-1 decoded wire string (how the server hands us raw bytes) re-read as UTF-8.
-
-    ASCII strings, by far the common case, are returned untouched without a copy."""
-    return value if value.isascii() else latin1_to_text(value)
-
-
 def split_cookie_header(value: str) -> list[str]:
     """One ``name=value`` element per cookie of a Cookie header (HV2-3).
 
@@ -66,13 +48,6 @@ def split_cookie_header(value: str) -> list[str]:
     whitespace, which gives the recorded result for the usual ``"; "`` separator and drops empty
     pieces."""
     return [piece for part in value.split(";") if (piece := part.strip())]
-
-
-def compact_json(value: Any) -> str:
-    """JSON without spaces, as AWS re-serialises an inferred body (URL-R1: ``["hello",3,true]``).
-
-    Non-ASCII characters are written as UTF-8, not ``\\u`` escapes [INF]."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def render_authorizer(request_context: dict[str, Any], auth: Authorization | None) -> dict[str, Any]:
@@ -301,11 +276,6 @@ def query_parameters(raw: str) -> dict[str, str]:
         prev = params.get(key)
         params[key] = value if prev is None else f"{prev},{value}"
     return params
-
-
-def encode_body(body: str) -> bytes:
-    # Lone surrogates (possible in JSON text) cannot be UTF-8; replace them rather than fail.
-    return body.encode("utf-8", errors="replace")
 
 
 def full_response(result: dict[str, Any]) -> HttpResponse:

@@ -18,18 +18,22 @@ from typing import Any
 
 from gateway.errors import InvalidLambdaResponse
 from gateway.events.common import (
+    HOP_BY_HOP,
+    PROTOCOL,
     b64,
     b64decode_strict,
     body_text,
     check_header_name,
+    compact_json,
     decode_query,
+    encode_body,
     format_request_time,
     header_value_text,
     load_payload,
     matches_media_types,
     parse_status_code,
+    wire_text,
 )
-from gateway.events.http_v2 import HOP_BY_HOP, PROTOCOL, compact_json, encode_body, wire_text
 from gateway.models import Authorization, Headers, HttpRequest, HttpResponse, InvocationContext, RouteMatch
 
 # REST-2: API Gateway writes these names in this spelling whatever the client sent (`host` from an
