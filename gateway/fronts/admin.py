@@ -2,13 +2,15 @@
 
 ``GET /metrics``: every function's metrics (``functions/metrics.py``) in Prometheus text format
 0.0.4. https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
-Other paths answer 404, other methods on /metrics 405. Later admin endpoints (cache
-invalidation, the async queue's status) are one entry in ``ROUTES`` each.
+Other paths answer 404, other methods 405 with Allow. Later admin endpoints (cache
+invalidation, the async queue's status) are one entry each in ``self.routes``
+(path -> method -> endpoint; an endpoint may be sync or async).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 
 from gateway.config import AdminConfig, GatewaySettings
 from gateway.errors import GatewayError
@@ -18,6 +20,9 @@ from gateway.functions.metrics import CONTENT_TYPE
 from gateway.models import HttpRequest, HttpResponse, InvocationContext
 
 
+Endpoint = Callable[[HttpRequest], "HttpResponse | Awaitable[HttpResponse]"]
+
+
 class AdminFront(BaseFront):
     kind = "admin"
     max_body = 64 * 1024
@@ -25,16 +30,19 @@ class AdminFront(BaseFront):
     def __init__(self, cfg: AdminConfig, functions: FunctionsService, settings: GatewaySettings) -> None:
         super().__init__(cfg.name, functions)
         self.cfg = cfg
-        self.routes: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/metrics": self.metrics}
+        self.routes: dict[str, dict[str, Endpoint]] = {"/metrics": {"GET": self.metrics}}
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
-        endpoint = self.routes.get(request.path)
-        if endpoint is None:
+        methods = self.routes.get(request.path)
+        if methods is None:
             return _text(404, "Not Found\n")
-        if request.method != "GET":
+        endpoint = methods.get(request.method)
+        if endpoint is None:
             response = _text(405, "Method Not Allowed\n")
-            return HttpResponse(status=405, headers=(*response.headers, ("Allow", "GET")), body=response.body)
-        return endpoint(request)
+            allow = ", ".join(methods)
+            return HttpResponse(status=405, headers=(*response.headers, ("Allow", allow)), body=response.body)
+        answer = endpoint(request)
+        return await answer if inspect.isawaitable(answer) else answer
 
     def metrics(self, request: HttpRequest) -> HttpResponse:
         body = self.functions.metrics.render().encode()
@@ -45,7 +53,7 @@ class AdminFront(BaseFront):
         return _text(500, f"{type(exc).__name__}: {exc}\n")
 
     def describe(self) -> list[str]:
-        return [f"GET {path}" for path in self.routes]
+        return [f"{method} {path}" for path, methods in self.routes.items() for method in methods]
 
 
 def _text(status: int, text: str) -> HttpResponse:
