@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from gateway.errors import InvalidLambdaResponse, ResponseTooLarge
 from gateway.events.alb import MAX_REQUEST_BODY, MAX_RESPONSE_PAYLOAD, Alb, request_too_large
 from gateway.models import HttpRequest, HttpResponse, InvocationContext, RouteMatch
+from tests.events.helpers import Pairs, make_request
 from tests.events.test_http_v2 import (
     APIG_WSGI,
     BINARY,
@@ -45,22 +46,9 @@ def alb(multi: bool = False) -> Alb:
 
 
 def request(
-    method: str = "GET",
-    path: str = "/",
-    query: str = "",
-    headers: tuple[tuple[str, str], ...] = (),
-    body: bytes = b"",
+    method: str = "GET", path: str = "/", query: str = "", headers: Pairs = (), body: bytes = b""
 ) -> HttpRequest:
-    return HttpRequest(
-        method=method,
-        path=path,
-        query_string=query,
-        headers=(("Host", ALB_HOST), *headers),
-        body=body,
-        client_ip="192.0.2.10",
-        scheme="http",
-        server_port=80,
-    )
+    return make_request(method, path, query, headers, body, host=("Host", ALB_HOST), port=80)
 
 
 def build(req: HttpRequest, multi: bool = False) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.parser.models import LambdaFunctionUrlModel
 from gateway.events.function_url import FunctionUrl
 from gateway.events.http_v2 import HttpV2
 from gateway.models import HttpRequest, InvocationContext, RouteMatch
+from tests.events.helpers import Pairs, make_request
 from tests.events.test_http_v2 import (
     APIG_WSGI,
     BINARY,
@@ -52,22 +53,10 @@ def url(auth_type: str = "NONE") -> FunctionUrl:
 
 
 def request(
-    method: str = "GET",
-    path: str = "/",
-    query: str = "",
-    headers: tuple[tuple[str, str], ...] = (),
-    body: bytes = b"",
+    method: str = "GET", path: str = "/", query: str = "", headers: Pairs = (), body: bytes = b""
 ) -> HttpRequest:
-    return HttpRequest(
-        method=method,
-        path=path,
-        query_string=query,
-        headers=(("host", URL_HOST), *headers),
-        body=body,
-        client_ip="203.0.113.9",
-        scheme="https",
-        server_port=443,
-    )
+    return make_request(method, path, query, headers, body, host=("host", URL_HOST),
+                        client_ip="203.0.113.9", scheme="https", port=443)
 
 
 def build(req: HttpRequest, fmt: FunctionUrl | None = None, match: RouteMatch = MATCH) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventMo
 from gateway.errors import InvalidLambdaResponse
 from gateway.events.http_v1 import HV1_IDENTITY_KEYS, HttpV1, resource_of
 from gateway.models import HttpRequest, HttpResponse, InvocationContext, RouteMatch
+from tests.events.helpers import Pairs, make_request
 from tests.events.test_http_v2 import CONSUMERS, assert_app_response, get_request, load_sample, through_consumer
 
 CTX = InvocationContext(
@@ -34,16 +35,9 @@ def http_api(stage: str = "$default", **kwargs: Any) -> HttpV1:
 
 
 def request(
-    method: str = "GET",
-    path: str = "/items",
-    query: str = "",
-    headers: tuple[tuple[str, str], ...] = (),
-    body: bytes = b"",
+    method: str = "GET", path: str = "/items", query: str = "", headers: Pairs = (), body: bytes = b""
 ) -> HttpRequest:
-    return HttpRequest(
-        method=method, path=path, query_string=query, headers=(("Host", "localhost:9000"), *headers),
-        body=body, client_ip="192.0.2.10", scheme="http", server_port=9000,
-    )
+    return make_request(method, path, query, headers, body)
 
 
 def build(req: HttpRequest, match: RouteMatch = DEFAULT, fmt: HttpV1 | None = None) -> dict[str, Any]:

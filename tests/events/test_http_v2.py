@@ -25,6 +25,7 @@ from starlette.routing import Route
 from gateway.errors import InvalidLambdaResponse
 from gateway.events.http_v2 import HttpV2
 from gateway.models import HttpRequest, HttpResponse, InvocationContext, RouteMatch
+from tests.events.helpers import Pairs, make_request
 
 # Golden copies live beside the tests; shared/samples (next to the checkout) is the original.
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -307,22 +308,9 @@ def http_api(stage: str = "$default", stage_variables: dict[str, str] | None = N
 
 
 def request(
-    method: str = "GET",
-    path: str = "/",
-    query: str = "",
-    headers: tuple[tuple[str, str], ...] = (),
-    body: bytes = b"",
+    method: str = "GET", path: str = "/", query: str = "", headers: Pairs = (), body: bytes = b""
 ) -> HttpRequest:
-    return HttpRequest(
-        method=method,
-        path=path,
-        query_string=query,
-        headers=(("Host", "localhost:9000"), *headers),
-        body=body,
-        client_ip="192.0.2.10",
-        scheme="http",
-        server_port=9000,
-    )
+    return make_request(method, path, query, headers, body)
 
 
 def build(req: HttpRequest, match: RouteMatch = DEFAULT, fmt: HttpV2 | None = None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventMo
 from gateway.errors import InvalidLambdaResponse
 from gateway.events.rest_v1 import REST_IDENTITY_KEYS, RestV1, split_stage, stable_id
 from gateway.models import HttpRequest, HttpResponse, InvocationContext, RouteMatch
+from tests.events.helpers import Pairs, make_request
 from tests.events.test_http_v2 import (
     CONSUMERS,
     assert_app_response,
@@ -45,16 +46,9 @@ def rest_api(**kwargs: Any) -> RestV1:
 
 
 def request(
-    method: str = "GET",
-    path: str = "/live/items",
-    query: str = "",
-    headers: tuple[tuple[str, str], ...] = (),
-    body: bytes = b"",
+    method: str = "GET", path: str = "/live/items", query: str = "", headers: Pairs = (), body: bytes = b""
 ) -> HttpRequest:
-    return HttpRequest(
-        method=method, path=path, query_string=query, headers=(("Host", "localhost:9000"), *headers),
-        body=body, client_ip="192.0.2.10", scheme="http", server_port=9000,
-    )
+    return make_request(method, path, query, headers, body)
 
 
 def build(req: HttpRequest, match: RouteMatch = PROXY, fmt: RestV1 | None = None) -> dict[str, Any]:
