@@ -56,7 +56,16 @@ class OriginConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CachePolicyConfig:
-    """A behavior's cache policy (edge/cache.py). Accepted and checked; see the README for status."""
+    """A behavior's cache policy, as CloudFront's CachePolicyConfig (the edge cache: edge/cache.py).
+
+    TTLs in seconds (MinTTL <= DefaultTTL <= MaxTTL). The cache key is the path plus the
+    ``query_strings``, ``headers`` and ``cookies`` named (their values are forwarded to the origin as
+    well). ``query_string_behavior`` / ``cookie_behavior`` are CloudFront's QueryStringBehavior /
+    CookieBehavior: ``none``, ``whitelist`` (the names listed; the default when a list is given),
+    ``allExcept`` (all but the names listed) or ``all``. A behavior without a ``cache`` table is not
+    cached at all (CloudFront's managed CachingDisabled policy).
+    https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CachePolicyConfig.html
+    """
 
     min_ttl: int = 0
     default_ttl: int = 86400
@@ -64,6 +73,8 @@ class CachePolicyConfig:
     query_strings: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()
     cookies: tuple[str, ...] = ()
+    query_string_behavior: Literal["none", "whitelist", "allExcept", "all"] | None = None
+    cookie_behavior: Literal["none", "whitelist", "allExcept", "all"] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +125,10 @@ class DistributionConfig:
     distribution_id: str = ""
     domain_name: str = ""
     pop: str = "IAD89-C1"
+    #: the edge cache's memory bound (bodies and headers), least recently used objects out first
+    cache_size_mb: float = 64.0
+    #: how long origin errors CloudFront caches stay cached (ErrorCachingMinTTL, 10 s by default)
+    error_caching_min_ttl: int = 10
 
 
 def check_distributions(config: GatewayConfig, fail: Fail, raw: Any) -> tuple[DistributionConfig, ...]:
@@ -128,6 +143,10 @@ def check_distributions(config: GatewayConfig, fail: Fail, raw: Any) -> tuple[Di
         ids = _check_origins(dist, key, fail, front_names)
         if not dist.behaviors:
             raise fail(f"{key}.behaviors", "needs at least the default behavior (path = \"*\")")
+        if dist.cache_size_mb <= 0:
+            raise fail(f"{key}.cache_size_mb", "must be more than 0")
+        if dist.error_caching_min_ttl < 0:
+            raise fail(f"{key}.error_caching_min_ttl", "must be 0 or more")
         for j, behavior in enumerate(dist.behaviors):
             _check_behavior(behavior, f"{key}.behaviors[{j}]", fail, ids, config.functions)
         defaults = [b for b in dist.behaviors if b.path == "*"]
@@ -192,6 +211,8 @@ def _check_behavior(b: BehaviorConfig, key: str, fail: Fail, origins: set[str], 
         raise fail(f"{key}.allowed_methods", "must be GET,HEAD or GET,HEAD,OPTIONS or all seven methods")
     if frozenset(m.upper() for m in b.cached_methods) not in METHOD_SETS[:2]:
         raise fail(f"{key}.cached_methods", "must be GET,HEAD or GET,HEAD,OPTIONS")
+    if b.cache is not None:
+        _check_cache(b.cache, f"{key}.cache", fail)
     for event in ("viewer_request", "origin_request", "origin_response", "viewer_response"):
         assoc: FunctionAssociation | None = getattr(b, event)
         if assoc is None:
@@ -201,8 +222,25 @@ def _check_behavior(b: BehaviorConfig, key: str, fail: Fail, origins: set[str], 
         if assoc.js is not None:
             if event.startswith("origin"):
                 raise fail(f"{key}.{event}.js", "CloudFront Functions run at viewer events only")
-            raise fail(f"{key}.{event}.js", "CloudFront Functions (JavaScript) are not supported yet")
+        from edge.cfjs import check_association  # js file, runtime, kvs; the code loads (edge/cfjs)
+
+        check_association(assoc, f"{key}.{event}", fail)
         if assoc.function is not None and assoc.function.split(":")[0] not in functions:
             raise fail(f"{key}.{event}.function", f"no function named {assoc.function!r}")
         if assoc.include_body and event.endswith("response"):
             raise fail(f"{key}.{event}.include_body", "only request events can include the body")
+
+
+def _check_cache(c: CachePolicyConfig, key: str, fail: Fail) -> None:
+    """CloudFront refuses MinTTL > DefaultTTL or DefaultTTL > MaxTTL (InvalidTTLOrder)."""
+    for name in ("min_ttl", "default_ttl", "max_ttl"):
+        if getattr(c, name) < 0:
+            raise fail(f"{key}.{name}", "must be 0 or more")
+    if not c.min_ttl <= c.default_ttl <= c.max_ttl:
+        raise fail(key, f"needs min_ttl <= default_ttl <= max_ttl (got {c.min_ttl}, {c.default_ttl}, {c.max_ttl})")
+    for name, behavior, names in (("query_strings", c.query_string_behavior, c.query_strings),
+                                  ("cookies", c.cookie_behavior, c.cookies)):
+        if behavior in ("whitelist", "allExcept") and not names:
+            raise fail(f"{key}.{name}", f"{behavior!r} needs a list of names")
+        if behavior in ("none", "all") and names:
+            raise fail(f"{key}.{name}", f"must be empty when the behavior is {behavior!r}")

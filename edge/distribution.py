@@ -1,8 +1,9 @@
 """A CloudFront distribution as a front: behaviors, origins, Lambda@Edge, CloudFront's headers.
 
-The request path (ARCHITECTURE.md): behavior match -> viewer-request hook -> origin-request hook
--> origin (HTTP upstream, another front in process, or a local directory as S3) -> origin-response
-hook -> viewer-response hook -> CloudFront's headers (Via, X-Cache, X-Amz-Cf-Pop, X-Amz-Cf-Id).
+The request path (ARCHITECTURE.md): behavior match -> viewer-request hook -> cache lookup (a hit
+skips to viewer-response) -> origin-request hook -> origin (HTTP upstream, another front in process,
+or a local directory as S3) -> origin-response hook -> cache store (edge/cache.py) -> viewer-response
+hook -> CloudFront's headers (Via, X-Cache, X-Amz-Cf-Pop, X-Amz-Cf-Id).
 https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html
 https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-cloudfront-trigger-events.html
 """
@@ -15,11 +16,13 @@ import hashlib
 import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from edge.cache import DISABLED, CachePolicy, EdgeCache
 from edge.config import BehaviorConfig, DistributionConfig, OriginConfig
 from edge.events import EdgeExecutionError, EdgeRequest, EdgeResponse, EdgeValidationError, cf_config
 from edge.hooks import EdgeHooks
@@ -85,6 +88,7 @@ class Behavior:
     cfg: BehaviorConfig
     hooks: EdgeHooks
     allowed: frozenset[str]
+    policy: CachePolicy = DISABLED
 
 
 class DistributionFront(BaseFront):
@@ -101,9 +105,11 @@ class DistributionFront(BaseFront):
         self.fronts = fronts if fronts is not None else {}
         self.behaviors = [
             Behavior(compile_pattern(b.path), b, EdgeHooks(b, self._invoke_hook),
-                     frozenset(m.upper() for m in b.allowed_methods))
+                     frozenset(m.upper() for m in b.allowed_methods),
+                     policy=CachePolicy.from_behavior(b, cfg.error_caching_min_ttl))
             for b in cfg.behaviors
         ]
+        self.cache = EdgeCache(int(cfg.cache_size_mb * 1024 * 1024), clock=time.monotonic, wall=time.time)
         self.via = f"1.1 {hashlib.md5(cfg.domain_name.encode(), usedforsecurity=False).hexdigest()}" \
                    f".cloudfront.net (CloudFront)"
         self._client: httpx.AsyncClient | None = None
@@ -158,10 +164,16 @@ class DistributionFront(BaseFront):
                           body=request.body, client_ip=request.client_ip)
         viewer = await self._stage(hooks.on_request("viewer-request", req, self._config("viewer-request", cf_id)))
         if isinstance(viewer, EdgeResponse):
-            return viewer, "LambdaGeneratedResponse"  # no later stage runs
+            # no later stage runs; [INF] a CloudFront Function's answer says FunctionGeneratedResponse
+            return viewer, ("FunctionGeneratedResponse" if "viewer-request" in hooks.scripts
+                            else "LambdaGeneratedResponse")
+        cached = self.cache.lookup(behavior.policy, viewer)  # edge/cache.py
+        if cached.hit is not None:  # served from the edge cache: the origin hooks do not run
+            return await self._viewer_response(hooks, viewer, cached.hit, cached.hit_origin_status, cf_id), cached.state
         origin = self.origin(behavior.cfg.origin)
         req = dataclasses.replace(viewer, origin=origin.event_origin(),
                                   headers=self._origin_headers(viewer, behavior.cfg, origin))
+        req = cached.origin_request(req)  # If-None-Match / If-Modified-Since when revalidating a stale object
         sent = await self._stage(hooks.on_request("origin-request", req, self._config("origin-request", cf_id)))
         if isinstance(sent, EdgeResponse):
             response, origin_status = sent, sent.status  # origin-response does not run
@@ -171,10 +183,16 @@ class DistributionFront(BaseFront):
             response = await self._stage(
                 hooks.on_response("origin-response", sent, response, self._config("origin-response", cf_id)))
             req = sent
-        if origin_status < 400:  # viewer-response does not run for an origin's error status
-            response = await self._stage(
-                hooks.on_response("viewer-response", req, response, self._config("viewer-response", cf_id)))
-        return response, "Miss" if origin_status < 400 else "Error"
+        response, origin_status, state = self.cache.store(cached, response, origin_status)  # edge/cache.py
+        return await self._viewer_response(hooks, req, response, origin_status, cf_id), state
+
+    async def _viewer_response(
+        self, hooks: EdgeHooks, req: EdgeRequest, response: EdgeResponse, origin_status: int, cf_id: str
+    ) -> EdgeResponse:
+        if origin_status >= 400:  # viewer-response does not run for an origin's error status
+            return response
+        return await self._stage(  # type: ignore[no-any-return]
+            hooks.on_response("viewer-response", req, response, self._config("viewer-response", cf_id)))
 
     async def _stage(self, step: Any) -> Any:
         """Await one hook step, logging a failure as CloudWatch's LambdaEdge log would show it."""

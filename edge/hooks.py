@@ -12,9 +12,12 @@ https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-503-serv
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from edge import cfjs
+from edge.cfjs import CloudFrontFunction
 from edge.config import BehaviorConfig, FunctionAssociation
 from edge.events import (
     EdgeExecutionError,
@@ -37,22 +40,27 @@ TIMEOUT = {"viewer": 5.0, "origin": 30.0}
 
 
 class EdgeHooks:
-    """The Lambda@Edge associations of one cache behavior."""
+    """The Lambda@Edge associations of one cache behavior, and its CloudFront Functions (edge/cfjs)."""
 
     def __init__(self, behavior: BehaviorConfig, invoke: Invoke) -> None:
         self.behavior = behavior
         self.invoke = invoke
         self.functions: dict[str, FunctionAssociation] = {}
+        self.scripts: dict[str, CloudFrontFunction] = {}  # CloudFront Functions at viewer events (edge/cfjs)
         for stage in ("viewer-request", "origin-request", "origin-response", "viewer-response"):
             assoc = getattr(behavior, stage.replace("-", "_"))
             if assoc is not None and assoc.function is not None:
                 self.functions[stage] = assoc
+            elif assoc is not None and assoc.js is not None:
+                self.scripts[stage] = cfjs.load_association(assoc)
 
     def has(self, stage: str) -> bool:
-        return stage in self.functions
+        return stage in self.functions or stage in self.scripts
 
     async def on_request(self, stage: str, req: EdgeRequest, config: Mapping[str, str]) -> EdgeRequest | EdgeResponse:
         """viewer-request or origin-request: the (modified) request, or a generated response."""
+        if stage in self.scripts:
+            return cfjs.run_request(self.scripts[stage], req, config, int(time.time() * 1000))
         assoc = self.functions.get(stage)
         if assoc is None:
             return req
@@ -65,6 +73,8 @@ class EdgeHooks:
         self, stage: str, req: EdgeRequest, resp: EdgeResponse, config: Mapping[str, str]
     ) -> EdgeResponse:
         """origin-response or viewer-response: the (modified) response."""
+        if stage in self.scripts:
+            return cfjs.run_response(self.scripts[stage], req, resp, config, int(time.time() * 1000))
         assoc = self.functions.get(stage)
         if assoc is None:
             return resp

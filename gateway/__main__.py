@@ -14,6 +14,7 @@ from typing import Any
 from gateway import __version__
 from gateway.config import Address, GatewayConfig, load_config
 from gateway.errors import ConfigError
+from gateway.invalidate_cli import add_invalidate_parser, run_invalidate
 from gateway.invoke_cli import add_invoke_parser, run_invoke
 
 EXAMPLE = Path(__file__).parent / "example" / "gateway.toml"
@@ -37,11 +38,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--no-reload", action="store_true", default=_UNSET,
                        help="no hot reload (default: a change under a function's code_uri or layers "
                             "sends new invocations to fresh environments)")
+    serve.add_argument("--no-schedules", action="store_true", default=_UNSET,
+                       help="functions' schedules do not fire (default: [gateway] schedules, on); "
+                            "the admin listener can still run one: POST /schedules/<rule-name>")
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     add_invoke_parser(sub)
+    add_invalidate_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "invoke":
         return run_invoke(args)
+    if args.command == "invalidate":
+        return run_invalidate(args)
     try:
         config = _load_config(args)
     except ConfigError as exc:
@@ -60,6 +67,8 @@ def _load_config(args: argparse.Namespace) -> GatewayConfig:
         settings = dataclasses.replace(settings, access_log=False)
     if args.no_reload is not _UNSET:
         settings = dataclasses.replace(settings, reload=False)
+    if args.no_schedules is not _UNSET:
+        settings = dataclasses.replace(settings, schedules=False)
     config = dataclasses.replace(config, gateway=settings)
     if settings.server == "uvicorn":
         try:
@@ -126,6 +135,8 @@ def run(config: GatewayConfig) -> int:
     for warning in functions.check():
         log.warning("%s", warning)
     print(_table(app, bound), flush=True)
+    for line in app.scheduler.startup_lines():  # one per EventBridge schedule
+        print(line if config.gateway.schedules else f"{line} [timer off]", flush=True)
     try:
         asyncio.run(serve(app, bound, server=config.gateway.server))
     except KeyboardInterrupt:

@@ -17,6 +17,8 @@ from gateway.errors import ClientDisconnected, InvalidLambdaResponse, RequestToo
 from gateway.fronts import BaseFront, build_fronts
 from gateway.functions import FunctionsService
 from gateway.models import HttpRequest, HttpResponse
+from gateway.queue import AsyncQueue
+from gateway.scheduler import Scheduler
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -52,6 +54,10 @@ class GatewayApp:
         self.access_log_enabled = access_log_enabled
         #: set by the server when it turns REASON_HEADER into the status line's reason phrase.
         self.reason_header = False
+        #: the functions' EventBridge schedules; server.serve() starts the timer (gateway/scheduler.py).
+        self.scheduler = Scheduler.for_app(self)
+        #: the durable async-invocation queue (gateway/queue.py); set by create_app, started by server.serve().
+        self.async_queue: AsyncQueue | None = None
 
     def bind(self, host: str, port: int, front: BaseFront) -> None:
         """Record the address a front actually listens on (after binding port 0)."""
@@ -219,4 +225,8 @@ def _log_access(front: BaseFront, request: HttpRequest, response: HttpResponse, 
 def create_app(config: GatewayConfig, functions: FunctionsService | None = None) -> GatewayApp:
     """The ASGI app for a config. Tests drive it with ``httpx.ASGITransport(app=create_app(cfg))``."""
     service = functions or FunctionsService(config.functions, config.gateway)
-    return GatewayApp(config, service, build_fronts(config, service), access_log_enabled=config.gateway.access_log)
+    queue = AsyncQueue(service, config)  # Event invocations (lambda_api, schedules); status on the admin listener
+    app = GatewayApp(config, service, build_fronts(config, service, queue=queue),
+                     access_log_enabled=config.gateway.access_log)
+    app.async_queue = queue
+    return app

@@ -80,6 +80,23 @@ class GatewaySettings:
     # The machine's standard AWS credential chain as one more identity: the root user of
     # account_id (gateway/auth/identities.py).
     trust_local_credentials: bool = False
+    # The durable async-invocation queue (gateway/queue.py) keeps <data_dir>/queue.sqlite3, relative
+    # to the config file; made when first needed. retry_delay_scale multiplies every retry delay,
+    # throttle backoff and maximum_event_age (0.01: Lambda's 1 and 2 minutes become 0.6 and 1.2 s).
+    data_dir: Path = Path(".gateway")
+    retry_delay_scale: float = 1.0
+    # EventBridge schedules of functions fire while serving (gateway/scheduler.py); `gateway serve
+    # --no-schedules` turns them off (they can still be run by hand: POST /schedules/<rule> on admin).
+    schedules: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Destination:
+    """``on_success``, ``on_failure`` or ``dead_letter`` of a function: another function (invoked
+    asynchronously) or a JSON Lines file (relative to the config file). Exactly one of the two."""
+
+    function: str | None = None
+    file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +106,19 @@ class RoleKeys:
     access_key_id: str
     secret_access_key: str
     session_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleConfig:
+    """One ``schedule`` entry, as SAM's Schedule event: ``expression`` is rate(...) or cron(...);
+    ``name`` the rule's name (default ``<function>-schedule-<n>``); ``input`` JSON text sent instead
+    of the Scheduled Event (EventBridge's target Input); ``enabled = false`` keeps it from firing."""
+
+    expression: str
+    name: str = ""
+    input: str | None = None
+    enabled: bool = True
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +161,17 @@ class FunctionConfig:
     aliases: Mapping[str, AliasConfig] = field(default_factory=dict, metadata={"function_wide": True})
     # The resource-based policy (IAM JSON, or a file path), as `aws lambda add-permission` builds it.
     policy: str | None = field(default=None, metadata={"function_wide": True})
+    # Asynchronous invocation (gateway/queue.py): retries after a function error (0-2), the age in
+    # seconds after which an event is given up (60-21600), and where records and failed events go.
+    maximum_retry_attempts: int = field(default=2, metadata={"function_wide": True})
+    maximum_event_age: int = field(default=21600, metadata={"function_wide": True})
+    on_success: Destination | None = field(default=None, metadata={"function_wide": True})
+    on_failure: Destination | None = field(default=None, metadata={"function_wide": True})
+    dead_letter: Destination | None = field(default=None, metadata={"function_wide": True})
+    # EventBridge scheduled rules invoking the function asynchronously (gateway/schedules.py): an
+    # expression, a list of them, or tables (ScheduleConfig); strings become tables at load.
+    schedule: tuple[str | ScheduleConfig, ...] = field(
+        default=(), metadata={"function_wide": True, "one_or_many": True})
     # "$LATEST" for the function itself; a version's own config carries its number.
     version: str = field(default="$LATEST", metadata={"internal": True})
 
@@ -322,7 +363,8 @@ class AdminConfig:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LambdaApiConfig:
     """``[lambda_api]``: Lambda's own service API (Invoke, GetFunction ... fronts/lambda_api.py) for
-    boto3 and the AWS CLI; off unless ``listen`` is set. ``auth = "AWS_IAM"`` is not checked yet."""
+    boto3 and the AWS CLI; off unless ``listen`` is set. ``auth = "AWS_IAM"``: SigV4 (service ``lambda``)
+    by an ``[[identities]]`` entry allowed the operation's action (gateway/auth/lambda_api_iam.py)."""
 
     listen: Address | None = None
     auth: Literal["NONE", "AWS_IAM"] = "NONE"
@@ -642,6 +684,12 @@ def _finish(config: GatewayConfig, *, file: str) -> GatewayConfig:
         check_versions(fn, key, fail)
         functions[name] = check_function_policy(fn, key, config.base_dir, fail)
     check_concurrency(functions, g.concurrency_limit, fail)
+    from gateway.destinations import check_async_config
+
+    check_async_config(functions, g.retry_delay_scale, fail)
+    from gateway.schedules import check_schedules
+
+    functions = check_schedules(functions, fail)
 
     def check_function(key: str, name: str | None, *, url: bool = False) -> None:
         problem = reference_problem(functions, name, url=url) if name is not None else None

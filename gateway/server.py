@@ -95,10 +95,17 @@ async def serve(
     watcher = app.functions.watch_code() if app.config.gateway.reload else None  # hot reload
     try:
         await app.functions.start()  # provisioned concurrency INITs before the first request
+        if app.async_queue is not None:
+            await app.async_queue.start()  # stored Event invocations drain (gateway/queue.py)
+        if app.config.gateway.schedules:
+            app.scheduler.start()  # EventBridge schedules (gateway/scheduler.py); off: --no-schedules
         await runner(app, bound, stop, on_ready)
     finally:
+        await app.scheduler.aclose()
         if watcher is not None:
             await watcher.aclose()
+        if app.async_queue is not None:
+            await app.async_queue.aclose()  # events in flight stay stored for the next start
         await app.functions.aclose()
 
 

@@ -4,6 +4,7 @@
 DryRun 204), the legacy ``POST /2014-11-13/functions/{FunctionName}/invoke-async/`` (202), and the
 read-only GetFunction, ListFunctions, ListVersionsByFunction, GetAlias and ListAliases answered
 from the config (fronts/lambda_catalog.py). Errors as AWS puts them on the wire (lambda_wire.py).
+``auth = "AWS_IAM"``: SigV4 and each operation's IAM action, as gateway/auth/lambda_api_iam.py says.
 https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
 https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html
 
@@ -13,7 +14,6 @@ the background of the gateway's event loop; they are not kept across a restart a
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -21,8 +21,11 @@ import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
+from gateway.auth.iam import request_time
+from gateway.auth.identities import IamDirectory
+from gateway.auth.lambda_api_iam import INVOKE, LambdaApiIam
 from gateway.config import FunctionConfig, GatewaySettings, LambdaApiConfig
-from gateway.errors import GatewayError, RouteNotFound
+from gateway.errors import AuthError, GatewayError, RouteNotFound
 from gateway.fronts.base import BaseFront
 from gateway.fronts.lambda_catalog import Catalog
 from gateway.fronts.lambda_wire import (
@@ -38,52 +41,83 @@ from gateway.fronts.lambda_wire import (
 )
 from gateway.functions import FunctionsService
 from gateway.functions.context import decode_client_context
-from gateway.functions.versions import resolve
+from gateway.functions.versions import function_arn, resolve
 from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, InvocationResult
+from gateway.queue import AsyncQueue, QueueUnavailable
 
 log = logging.getLogger("gateway")
 
 Endpoint = Callable[[HttpRequest, InvocationContext, "list[str]"], Awaitable[HttpResponse]]
+#: An operation's IAM resource from the path's groups and the request: (ARN, the function whose
+#: resource-based policy applies, None for ListFunctions). gateway/auth/lambda_api_iam.py.
+Scope = Callable[["list[str]", HttpRequest], "tuple[str, str | None]"]
 
 _INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 _LOG_TYPES = ("None", "Tail")
 
 
 class LambdaApiFront(BaseFront):
-    """Lambda's service API on its own listener. ``auth = "AWS_IAM"`` is accepted and not enforced yet."""
+    """Lambda's service API on its own listener. With ``auth = "AWS_IAM"`` every request must be SigV4-signed
+    (service ``lambda``) by a known identity allowed the operation's action (gateway/auth/lambda_api_iam.py)."""
 
     kind = "lambda_api"
     max_body = SYNC_LIMIT
 
-    def __init__(self, cfg: LambdaApiConfig, functions: FunctionsService, settings: GatewaySettings) -> None:
+    def __init__(self, cfg: LambdaApiConfig, functions: FunctionsService, settings: GatewaySettings, *,
+                 iam: IamDirectory | None = None, queue: AsyncQueue | None = None) -> None:
         super().__init__(cfg.name, functions)
         self.cfg = cfg
         self.settings = settings
         self.catalog = Catalog(functions.function_configs, settings)
-        self._background: set[asyncio.Task[None]] = set()
-        if cfg.auth != "NONE":
-            log.warning("lambda_api: auth = %r is not enforced yet; every caller may invoke", cfg.auth)
-        self.routes: list[tuple[str, re.Pattern[str], Endpoint]] = [
-            ("POST", re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?"), self.invoke_api),
-            ("POST", re.compile(r"/2014-11-13/functions/([^/]+)/invoke-async/?"), self.invoke_async),
-            ("GET", re.compile(r"/2015-03-31/functions/?"), self.catalog_call(self.catalog.list_functions)),
-            ("GET", re.compile(r"/2015-03-31/functions/([^/]+)/?"), self.catalog_call(self.catalog.get_function)),
+        self.queue = queue  # Event invocations are stored here (gateway/queue.py); build_fronts gives it
+        self.iam = LambdaApiIam(settings, iam or IamDirectory(())) if cfg.auth == "AWS_IAM" else None
+        # (method, path, endpoint, IAM action, IAM resource): lambda_api_iam.py says why each resource.
+        self.routes: list[tuple[str, re.Pattern[str], Endpoint, str, Scope]] = [
+            ("POST", re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?"), self.invoke_api,
+             INVOKE, self._as_named),
+            ("POST", re.compile(r"/2014-11-13/functions/([^/]+)/invoke-async/?"), self.invoke_async,
+             INVOKE, self._as_named_in_path),
+            ("GET", re.compile(r"/2015-03-31/functions/?"), self.catalog_call(self.catalog.list_functions),
+             "lambda:ListFunctions", _every_function),
+            ("GET", re.compile(r"/2015-03-31/functions/([^/]+)/?"), self.catalog_call(self.catalog.get_function),
+             "lambda:GetFunction", self._as_named),
             ("GET", re.compile(r"/2015-03-31/functions/([^/]+)/versions/?"),
-             self.catalog_call(self.catalog.list_versions)),
+             self.catalog_call(self.catalog.list_versions), "lambda:ListVersionsByFunction", self._unqualified),
             ("GET", re.compile(r"/2015-03-31/functions/([^/]+)/aliases/?"),
-             self.catalog_call(self.catalog.list_aliases)),
+             self.catalog_call(self.catalog.list_aliases), "lambda:ListAliases", self._unqualified),
             ("GET", re.compile(r"/2015-03-31/functions/([^/]+)/aliases/([^/]+)/?"),
-             self.catalog_call(self.catalog.get_alias)),
+             self.catalog_call(self.catalog.get_alias), "lambda:GetAlias", self._unqualified),
         ]
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
-        for method, pattern, endpoint in self.routes:
+        # AWS_IAM: the signature first (even for an unknown operation), the operation's action next.
+        caller = self.iam.caller(request, request_time(ctx)) if self.iam is not None else None
+        for method, pattern, endpoint, action, scope in self.routes:
             found = pattern.fullmatch(request.path)
             if found is not None and request.method == method:
-                return await endpoint(request, ctx, list(found.groups()))
+                groups = list(found.groups())
+                if self.iam is not None and caller is not None:
+                    resource, function = scope(groups, request)
+                    self.iam.authorize(caller, request, request_time(ctx), action, resource, function)
+                return await endpoint(request, ctx, groups)
         raise RouteNotFound(f"{request.method} {request.path}")
 
+    def _as_named(self, groups: list[str], request: HttpRequest) -> tuple[str, str | None]:
+        """The function ARN, qualified as the caller named it (in the name or ``?Qualifier=``)."""
+        name, qualifier = parse_function_name(groups[0], _query(request).get("Qualifier"), self.settings)
+        return function_arn(self.settings.region, self.settings.account_id, name, qualifier), name
+
+    def _as_named_in_path(self, groups: list[str], request: HttpRequest) -> tuple[str, str | None]:
+        name, qualifier = parse_function_name(groups[0], None, self.settings)
+        return function_arn(self.settings.region, self.settings.account_id, name, qualifier), name
+
+    def _unqualified(self, groups: list[str], request: HttpRequest) -> tuple[str, str | None]:
+        name, _qualifier = parse_function_name(groups[0], None, self.settings)
+        return function_arn(self.settings.region, self.settings.account_id, name, None), name
+
     def render_error(self, exc: GatewayError, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
+        if isinstance(exc, AuthError):  # AWS_IAM refusals carry the Lambda endpoint's exact answer
+            return self.auth_error(exc, (("x-amzn-RequestId", ctx.request_id),))
         if isinstance(exc, RouteNotFound):
             exc = ApiError(404, "UnknownOperationException", "Unknown operation")  # [INF] no Lambda operation here
         return error_response(as_api_error(exc), ctx.request_id)
@@ -142,31 +176,19 @@ class LambdaApiFront(BaseFront):
 
     def _accept_event(self, reference: str, payload: bytes, ctx: InvocationContext,
                       client_context: str | None) -> HttpResponse:
-        """202 now; the invocation runs after the answer, in the background."""
+        """202 once the event is stored in the durable queue, which runs it with Lambda's retries and
+        destinations (gateway/queue.py); a queue that cannot store it: 500 ServiceException."""
         if len(payload) > EVENT_LIMIT:
             raise event_too_large(len(payload))
-        call = self.functions.invoke(reference, payload, request_id=ctx.request_id, trace_id=ctx.trace_id,
-                                     client_context=client_context)
-        task = asyncio.get_running_loop().create_task(_run_event(reference, ctx.request_id, call))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        if self.queue is None:
+            raise QueueUnavailable("this gateway has no async-invocation queue")
+        self.queue.enqueue(reference, payload, request_id=ctx.request_id, trace_id=ctx.trace_id,
+                           client_context=client_context)
         return _answer(202, ctx, ())
 
 
-async def _run_event(reference: str, request_id: str, call: Awaitable[InvocationResult]) -> None:
-    """One Event invocation, its outcome in the gateway's log (no retries, no destinations yet)."""
-    try:
-        result = await call
-    except GatewayError as exc:
-        log.warning("lambda_api: Event invocation %s of %s failed: %s: %s",
-                    request_id, reference, type(exc).__name__, exc)
-        return
-    except Exception:  # a bug must not vanish in a task nobody awaits
-        log.exception("lambda_api: Event invocation %s of %s", request_id, reference)
-        return
-    if result.function_error:
-        log.warning("lambda_api: Event invocation %s of %s: function error %s",
-                    request_id, reference, result.function_error)
+def _every_function(groups: list[str], request: HttpRequest) -> tuple[str, str | None]:
+    return "*", None
 
 
 def _query(request: HttpRequest) -> dict[str, str]:

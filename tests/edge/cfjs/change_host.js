@@ -1,0 +1,4 @@
+function handler(event) {
+    event.request.headers.host = { value: 'elsewhere.example' };
+    return event.request;
+}

@@ -1,0 +1,4 @@
+async function handler(event) {
+    await null;
+    for (;;) {}
+}

@@ -1,0 +1,4 @@
+import fs from 'fs';
+function handler(event) {
+    return event.request;
+}

@@ -1,0 +1,2 @@
+function handler(event) {
+    return event.request;

@@ -1,0 +1,3 @@
+function handler(event) {
+    throw new Error('boom from the function');
+}

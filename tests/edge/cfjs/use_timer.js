@@ -1,0 +1,4 @@
+function handler(event) {
+    setTimeout(function () {}, 1);
+    return event.request;
+}
