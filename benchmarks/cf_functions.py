@@ -11,9 +11,11 @@ wrk drives the three in turn, their order rotating per round, on the same server
 
 Figures: req/s and the server's CPU time per request for each target; the cost of the function is
 the CPU time per request it adds over ``/plain`` (median over the rounds). The issue's target: under
-100 microseconds per request. Also the engine call alone, timed in this process: the event built,
-the function run (JSON in, JSON out) and its result applied (``edge.cfjs.run_request``), and the
-bare ``CloudFrontFunction.run``.
+100 microseconds per request. The same difference measured in this process without a server
+(``front.handle()`` of the same config, ``--direct`` calls per target and round in interleaved
+slices, CPU time): precise where the wrk spread is wider than the cost. And the engine call alone:
+the event built, the function run (JSON in, JSON out) and its result applied
+(``edge.cfjs.run_request``), and the bare ``CloudFrontFunction.run``.
 
 Needs wrk (apt-get install -y wrk; brew install wrk) and the engine (pip install 'lambda-gateway[js]').
 """
@@ -21,13 +23,14 @@ Needs wrk (apt-get install -y wrk; brew install wrk) and the engine (pip install
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import harness
-from harness import Child, Children, Run, Wrk
+from harness import BenchError, Child, Children, Run, Wrk
 
 TARGET_US = 100.0  # the issue: a CloudFront Function costs under 100 microseconds per request
 BODY = b"<!doctype html><title>bench</title><p>hello</p>\n"
@@ -50,6 +53,8 @@ function handler(event) {
 }
 """
 TARGETS = ("no function", "viewer-request fn", "both viewer fns")
+FOLDERS = ("plain", "vreq", "both")
+CHUNK = 250
 
 
 def gateway_config(work: Path, port: int) -> str:
@@ -94,6 +99,42 @@ def engine_us(work: Path, calls: int) -> tuple[float, float]:
     return results[0], results[1]
 
 
+async def direct(config_path: Path, rounds: int, n: int) -> dict[str, list[float]]:
+    """CPU us per ``front.handle()`` call for each target, per round (no server, no sockets)."""
+    from gateway.app import create_app
+    from gateway.config import load_config
+    from gateway.functions import FunctionsService
+    from gateway.models import HttpRequest
+
+    config = load_config(config_path)
+    functions = FunctionsService(config.functions, config.gateway, log=lambda _function, _line: None)
+    front = create_app(config, functions).fronts[0][1]
+    headers = (("Host", "127.0.0.1"), ("User-Agent", "bench"))
+    requests = {t: HttpRequest(method="GET", path=f"/{f}/index.html", headers=headers)
+                for t, f in zip(TARGETS, FOLDERS, strict=True)}
+    out: dict[str, list[float]] = {t: [] for t in TARGETS}
+    try:
+        for name in TARGETS:  # warm up
+            for _ in range(100):
+                await front.handle(requests[name])
+        for _ in range(rounds):
+            spent = dict.fromkeys(TARGETS, 0.0)
+            chunks = max(1, n // CHUNK)
+            for chunk in range(chunks):  # short interleaved slices: load from elsewhere falls on all alike
+                for name in TARGETS[chunk % 3:] + TARGETS[:chunk % 3]:
+                    started = time.process_time()
+                    for _ in range(CHUNK):
+                        response = await front.handle(requests[name])
+                        if response.status != 200:
+                            raise BenchError(f"in-process {name}: {response.status} {response.body[:200]!r}")
+                    spent[name] += time.process_time() - started
+            for name in TARGETS:
+                out[name].append(spent[name] / (chunks * CHUNK) * 1e6)
+    finally:
+        await functions.aclose()
+    return out
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
@@ -102,6 +143,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
     parser.add_argument("--calls", type=int, default=5000, help="engine calls per in-process sample (default 5000)")
+    parser.add_argument("--direct", type=int, default=3000,
+                        help="in-process front.handle() calls per target and round (default 3000; 0: skip)")
     parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, functions, server log)")
     args = parser.parse_args(argv)
@@ -119,7 +162,7 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     print(harness.machine_info(wrk.path))
     print(f"server {args.server}; wrk 1 thread, {args.connections} connections; "
           f"{args.rounds} rounds x {args.duration:g} s per target, warm-up {args.warmup:g} s\n", flush=True)
-    for folder in ("plain", "vreq", "both"):
+    for folder in FOLDERS:
         (work / "site" / folder).mkdir(parents=True)
         (work / "site" / folder / "index.html").write_bytes(BODY)
     (work / "vreq.js").write_text(VIEWER_REQUEST)
@@ -128,8 +171,7 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     config = work / "gateway.toml"
     config.write_text(gateway_config(work, port))
     gateway = children.start("gateway", harness.gateway_argv(config, args.server), work, cwd=harness.REPO)
-    urls = {name: f"http://127.0.0.1:{port}/{folder}/index.html"
-            for name, folder in zip(TARGETS, ("plain", "vreq", "both"), strict=True)}
+    urls = {name: f"http://127.0.0.1:{port}/{folder}/index.html" for name, folder in zip(TARGETS, FOLDERS, strict=True)}
     for url in urls.values():
         harness.expect(harness.wait_ready(gateway, url), 200, BODY, f"GET {url}")
     harness.progress("the three targets answer 200 with the file; warming up")
@@ -142,10 +184,31 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
             run = wrk.run(name, urls[name], args.duration, gateway)
             runs[name].append(run)
             harness.progress(f"round {rnd + 1}/{args.rounds}  {run.line()}")
+    gateway.stop()  # the in-process figures below run alone
+    inproc = asyncio.run(direct(config, args.rounds, args.direct)) if args.direct > 0 else None
     full, bare = engine_us(work, args.calls)
     print()
     print(report(runs, full, bare, gateway))
+    if inproc is not None:
+        print()
+        print(direct_report(inproc))
     return 0
+
+
+def direct_report(cpu: dict[str, list[float]]) -> str:
+    base = cpu[TARGETS[0]]
+    rows, lines = [], []
+    for name, per in zip(TARGETS, (0, 1, 2), strict=True):
+        extra = [c - b for c, b in zip(cpu[name], base, strict=True)]
+        rows.append([name, f"{harness.median(cpu[name]):.1f}", f"{harness.median(extra):+.1f}",
+                     f"{min(extra):+.1f}..{max(extra):+.1f}"])
+        if per:
+            cost = harness.median(extra) / per
+            lines.append(f"in-process: {name}: {cost:.1f} us per function (target < {TARGET_US:.0f} us: "
+                         f"{'met' if cost < TARGET_US else 'NOT met'})")
+    header = ["target", "CPU us/call", "extra us", "(min-max)"]
+    return "\n".join([f"in-process (front.handle(), no server): medians over {len(base)} rounds", "",
+                      harness.table(header, rows), "", *lines])
 
 
 def report(runs: dict[str, list[Run]], full: float, bare: float, gateway: Child) -> str:

@@ -22,17 +22,18 @@ from typing import Any
 
 import httpx
 
-from edge.cache import DISABLED, CachePolicy, EdgeCache
+from edge.cache import DISABLED, CachePolicy, EdgeCache, Lookup
 from edge.config import BehaviorConfig, DistributionConfig, OriginConfig
 from edge.events import EdgeExecutionError, EdgeRequest, EdgeResponse, EdgeValidationError, cf_config
 from edge.hooks import EdgeHooks
 from edge.origins import HOP_BY_HOP, FrontOrigin, HttpOrigin, Origin, OriginTimeout, OriginUnreachable
 from edge.s3 import DirectoryOrigin
+from edge.websocket import proxy_websocket
 from gateway.config import GatewaySettings
 from gateway.errors import GatewayError
 from gateway.fronts.base import BaseFront
 from gateway.functions import FunctionsService
-from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext
+from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, read_body
 
 log = logging.getLogger("gateway.edge")
 
@@ -180,9 +181,10 @@ class DistributionFront(BaseFront):
         else:
             response = await self._fetch(sent, origin, cf_id)
             origin_status = response.status
-            response = await self._stage(
-                hooks.on_response("origin-response", sent, response, self._config("origin-response", cf_id)))
+            response = await self._response_stage(
+                response, hooks.on_response("origin-response", sent, response, self._config("origin-response", cf_id)))
             req = sent
+        response = await self._whole_if_stored(cached, response)
         response, origin_status, state = self.cache.store(cached, response, origin_status)  # edge/cache.py
         return await self._viewer_response(hooks, req, response, origin_status, cf_id), state
 
@@ -191,8 +193,35 @@ class DistributionFront(BaseFront):
     ) -> EdgeResponse:
         if origin_status >= 400:  # viewer-response does not run for an origin's error status
             return response
-        return await self._stage(  # type: ignore[no-any-return]
-            hooks.on_response("viewer-response", req, response, self._config("viewer-response", cf_id)))
+        return await self._response_stage(
+            response, hooks.on_response("viewer-response", req, response, self._config("viewer-response", cf_id)))
+
+    async def _response_stage(self, before: EdgeResponse, step: Any) -> EdgeResponse:
+        """A response stage over a possibly streamed origin body (functions never see it): the stream is
+        closed when the stage fails or a function replaced the body."""
+        try:
+            after: EdgeResponse = await self._stage(step)
+        except BaseException:
+            if before.stream is not None:
+                await before.stream.aclose()
+            raise
+        if before.stream is not None and after.stream is None:
+            await before.stream.aclose()
+        return after
+
+    async def _whole_if_stored(self, cached: Lookup, response: EdgeResponse) -> EdgeResponse:
+        """The edge cache stores only whole bodies: a streamed one it may store is read to its end first
+        (one it will not store keeps streaming to the viewer)."""
+        if response.stream is None or cached.key is None or cached.head:
+            return response
+        if cached.policy.ttl(response.status, response.headers, self.cache.wall()) is None:
+            return response
+        try:
+            body = await read_body(response.stream)
+        except httpx.HTTPError as exc:
+            log.warning("distribution %r: the origin's body broke off: %r", self.name, exc)
+            raise EdgeErrorResponse(502, "CloudFront wasn't able to connect to the origin.") from exc
+        return dataclasses.replace(response, body=body, stream=None)
 
     async def _stage(self, step: Any) -> Any:
         """Await one hook step, logging a failure as CloudWatch's LambdaEdge log would show it."""
@@ -268,12 +297,16 @@ class DistributionFront(BaseFront):
     def _viewer_answer(self, response: EdgeResponse, cache: str, cf_id: str) -> HttpResponse:
         headers = tuple((n, v) for n, v in response.headers if n.lower() not in ("via", "x-cache"))
         headers += self._cf_headers(cache, cf_id)
-        return HttpResponse(status=response.status, headers=headers, body=response.body,
+        return HttpResponse(status=response.status, headers=headers, body=response.body, stream=response.stream,
                             reason=response.status_description or None)
 
     def _cf_headers(self, cache: str, cf_id: str) -> tuple[tuple[str, str], ...]:
         return (("X-Cache", f"{cache} from cloudfront"), ("Via", self.via), ("X-Amz-Cf-Pop", self.cfg.pop),
                 ("X-Amz-Cf-Id", cf_id))
+
+    async def serve_websocket(self, request: HttpRequest, scope: Any, receive: Any, send: Any) -> None:
+        """A WebSocket upgrade on this distribution's listener (gateway/app.py): edge/websocket.py."""
+        await proxy_websocket(self, request, scope, receive, send)
 
     # -- errors ---------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import EdgeError
-from gateway.models import Headers
+from gateway.models import BodyStream, Headers
 
 STAGES = ("viewer-request", "origin-request", "origin-response", "viewer-response")
 
@@ -65,13 +65,16 @@ class EdgeRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EdgeResponse:
-    """A response at the edge. ``generated`` marks one a function made (no origin body behind it)."""
+    """A response at the edge. ``generated`` marks one a function made (no origin body behind it).
+    ``stream``: an origin's body still arriving (``body`` empty); functions never see it, and one that
+    sets a body replaces it (the stream is then dropped and closed by the distribution)."""
 
     status: int
     headers: Headers = ()
     body: bytes = b""
     status_description: str = ""
     generated: bool = False
+    stream: BodyStream | None = None
 
 
 def side(stage: str) -> str:
@@ -244,4 +247,5 @@ def parse_response_result(stage: str, result: Any, before: EdgeResponse) -> Edge
         raise EdgeValidationError(f"{stage}: a 204 response cannot have a body")
     description = result.get("statusDescription", before.status_description)
     return dataclasses.replace(before, status=status, headers=headers, body=body,
+                               stream=None if "body" in result else before.stream,
                                status_description=description if isinstance(description, str) else "")

@@ -11,7 +11,7 @@ https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gate
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -27,6 +27,9 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfe
                         "upgrade", "content-length", "host"})
 #: Response headers the gateway's server writes itself (hypercorn always adds Date).
 SERVER_WRITTEN = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date"})
+#: An origin's body announced at most this long is read whole before answering; a longer one, or one
+#: sent chunked, is streamed to the viewer as it arrives (a small one costs less read whole).
+STREAM_OVER = 64 * 1024
 
 
 class OriginUnreachable(EdgeError):
@@ -76,6 +79,30 @@ def _event_path(req: EdgeRequest, default: str) -> str:
     return path if isinstance(path, str) else default
 
 
+class UpstreamBody:
+    """An origin's response body still arriving, read with httpx chunk by chunk (gateway/models.py
+    BodyStream). The httpx response is closed when the body ends, breaks off or is abandoned."""
+
+    def __init__(self, response: httpx.Response, length: int | None) -> None:
+        self.response = response
+        self.length = length
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.response.aiter_raw():
+                yield chunk
+        finally:
+            await self.response.aclose()
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
 class HttpOrigin:
     """A custom origin reached over HTTP(S) with httpx; the Host it sees is its own host:port."""
 
@@ -109,19 +136,25 @@ class HttpOrigin:
         headers += _event_custom_headers(req)
         request = self.client.build_request(req.method, target, headers=headers, content=req.body,
                                             timeout=self.timeout)
+        stream: UpstreamBody | None = None
+        body = b""
         try:
             response = await self.client.send(request, stream=True)
-            try:
-                body = b"".join([chunk async for chunk in response.aiter_raw()])
-            finally:
-                await response.aclose()
+            length = _content_length(response)
+            if req.method != "HEAD" and (length is None or length > STREAM_OVER):
+                stream = UpstreamBody(response, length)  # the viewer gets it as it arrives (gateway/app.py)
+            else:
+                try:
+                    body = b"".join([chunk async for chunk in response.aiter_raw()])
+                finally:
+                    await response.aclose()
         except httpx.TimeoutException as exc:
             raise OriginTimeout(f"origin {self.cfg.id} ({self.cfg.url}) timed out: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise OriginUnreachable(f"origin {self.cfg.id} ({self.cfg.url}) failed: {exc!r}") from exc
         kept = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw
                      if n.decode("latin-1").lower() not in SERVER_WRITTEN)  # the origin's spelling
-        return EdgeResponse(status=response.status_code, headers=kept, body=body,
+        return EdgeResponse(status=response.status_code, headers=kept, body=body, stream=stream,
                             status_description=response.reason_phrase)
 
 
@@ -158,4 +191,4 @@ class FrontOrigin:
             raise OriginTimeout(f"origin {self.cfg.id} (front {self.front.name}) did not answer in time") from None
         headers_out = tuple((n, v) for n, v in response.headers if n.lower() not in SERVER_WRITTEN)
         return EdgeResponse(status=response.status, headers=headers_out, body=response.body,
-                            status_description=response.reason or "")
+                            stream=response.stream, status_description=response.reason or "")

@@ -6,6 +6,7 @@ The front is picked by the port of the socket the request arrived on (``scope["s
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -16,7 +17,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import ClientDisconnected, InvalidLambdaResponse, RequestTooLarge
 from gateway.fronts import BaseFront, build_fronts
 from gateway.functions import FunctionsService
-from gateway.models import HttpRequest, HttpResponse
+from gateway.models import BodyStream, HttpRequest, HttpResponse
 from gateway.queue import AsyncQueue
 from gateway.scheduler import Scheduler
 
@@ -97,6 +98,10 @@ class GatewayApp:
         """An Upgrade request. No front passes WebSocket upgrades to Lambda: ALB answers 400
         (ALB-11); the API Gateway fronts and function URLs answer it as a plain request [INF]."""
         front = self.front_for(scope)
+        proxy = getattr(front, "serve_websocket", None)  # a distribution proxies it (edge/websocket.py)
+        if proxy is not None:
+            await proxy(request_head(dict(scope, method="GET"), b""), scope, receive, send)
+            return
         if front is None or "websocket.http.response" not in scope.get("extensions", {}):
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -133,8 +138,10 @@ class GatewayApp:
                     body=b'{"message":"Internal server error"}',
                 )
         try:
-            await _send(send, response, self.reason_header)
+            await _send(send, response, self.reason_header, receive)
         except UnicodeEncodeError as exc:
+            if response.stream is not None:
+                await response.stream.aclose()
             bad = InvalidLambdaResponse(f"a response header cannot be sent over HTTP: {exc}")
             front.explain(bad, request)
             response = front.with_cors(request, front.render_error(bad, request, front.new_ctx()))
@@ -197,17 +204,60 @@ def _encode_headers(response: HttpResponse) -> list[tuple[bytes, bytes]]:
     return [(name.encode("ascii"), value.encode()) for name, value in response.headers]
 
 
-async def _send(send: Send, response: HttpResponse, reason_header: bool = False) -> None:
+async def _send(
+    send: Send, response: HttpResponse, reason_header: bool = False, receive: Receive | None = None
+) -> None:
     headers = _encode_headers(response)
-    body = response.body
+    body, stream = response.body, response.stream
     if response.status in (204, 304) or response.status < 200:
         body = b""  # these statuses have no body and no Content-Length (RFC 9110 §8.6, §15.3.5)
-    else:
+        if stream is not None:
+            await stream.aclose()
+            stream = None
+    elif stream is None:
         headers.append((b"content-length", str(len(body)).encode()))
+    elif stream.length is not None:
+        headers.append((b"content-length", str(stream.length).encode()))  # else the server sends it chunked
     if reason_header and response.reason:
         headers.append((REASON_HEADER, response.reason.encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    if stream is None:
+        await send({"type": "http.response.body", "body": body})
+    else:
+        await _send_stream(send, receive, stream)
+
+
+async def _send_stream(send: Send, receive: Receive | None, stream: BodyStream) -> None:
+    """A streamed body, chunk by chunk as it arrives. When the client leaves, the stream stops and is
+    closed (the upstream connection with it); when the stream breaks off, the response ends without
+    its last chunk, so the client sees it cut short (the server closes the connection), as a
+    proxy's viewer does when the origin dies mid-body."""
+
+    async def pump() -> None:
+        async for chunk in stream:
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def client_left() -> None:
+        while receive is not None and (await receive())["type"] != "http.disconnect":
+            pass
+
+    sending = asyncio.ensure_future(pump())
+    watching = asyncio.ensure_future(client_left()) if receive is not None else None
+    try:
+        await asyncio.wait({sending} if watching is None else {sending, watching},
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not sending.done():  # the client disconnected
+            sending.cancel()
+        elif sending.exception() is not None:
+            log.warning("a streamed response body broke off: %r", sending.exception())
+    finally:
+        for task in (sending, watching):
+            if task is not None and not task.done():
+                task.cancel()
+        await asyncio.gather(sending, *([watching] if watching else []), return_exceptions=True)
+        await stream.aclose()
 
 
 def _log_access(front: BaseFront, request: HttpRequest, response: HttpResponse, started: float) -> None:

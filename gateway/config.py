@@ -364,7 +364,10 @@ class AdminConfig:
 class LambdaApiConfig:
     """``[lambda_api]``: Lambda's own service API (Invoke, GetFunction ... fronts/lambda_api.py) for
     boto3 and the AWS CLI; off unless ``listen`` is set. ``auth = "AWS_IAM"``: SigV4 (service ``lambda``)
-    by an ``[[identities]]`` entry allowed the operation's action (gateway/auth/lambda_api_iam.py)."""
+    by an ``[[identities]]`` entry allowed the operation's action (gateway/auth/lambda_api_iam.py).
+    Event invocations go to the durable async queue (gateway/queue.py; ``[gateway] data_dir``,
+    ``retry_delay_scale`` and each function's maximum_retry_attempts, maximum_event_age, on_success,
+    on_failure, dead_letter)."""
 
     listen: Address | None = None
     auth: Literal["NONE", "AWS_IAM"] = "NONE"

@@ -169,8 +169,8 @@ def check_async_config(functions: Mapping[str, FunctionConfig], scale: float,
                        fail: Callable[[str, str], ConfigError]) -> None:
     """maximum_retry_attempts 0-2, maximum_event_age 60-21600 (PutFunctionEventInvokeConfig's ranges),
     each destination exactly one of ``function`` (a configured function) or ``file``."""
-    if scale < 0:
-        raise fail("gateway.retry_delay_scale", "must be 0 or more")
+    if not scale > 0:  # it scales maximum_event_age too: 0 would give up every event at once
+        raise fail("gateway.retry_delay_scale", "must be more than 0")
     for name, fn in functions.items():
         key = f"functions.{name}"
         if not 0 <= fn.maximum_retry_attempts <= 2:

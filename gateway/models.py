@@ -8,9 +8,10 @@ events need, rule REST-2); consumers that want lowercase names lower them themse
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -51,14 +52,40 @@ class HttpRequest:
         return [value for key, value in self.headers if key.lower() == lname]
 
 
+class BodyStream(Protocol):
+    """A response body still arriving (a proxied origin's), read once, chunk by chunk.
+
+    ``length`` is the Content-Length the sender announced, or None (sent chunked). ``aclose()``
+    releases what is behind it (the upstream connection); it is safe to call more than once and
+    must be called when the body is not read to its end."""
+
+    length: int | None
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+async def read_body(stream: BodyStream) -> bytes:
+    """The whole of a streamed body (for whatever needs it complete: the edge cache); always closed."""
+    try:
+        return b"".join([chunk async for chunk in stream])
+    finally:
+        await stream.aclose()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpResponse:
-    """What the client receives. ``reason`` is the status line's text when it is not the default."""
+    """What the client receives. ``reason`` is the status line's text when it is not the default.
+
+    ``stream``, when set, is the body still arriving (``body`` is then empty): the app sends it in
+    chunks as they come (gateway/app.py). Only the distribution front makes such responses."""
 
     status: int
     headers: Headers = ()
     body: bytes = b""
     reason: str | None = None
+    stream: BodyStream | None = None
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -67,6 +94,13 @@ class HttpResponse:
             if key.lower() == lname:
                 found = value
         return found
+
+
+async def read_all(response: HttpResponse) -> HttpResponse:
+    """``response`` with its whole body in ``body`` (a streamed one is read to its end and closed)."""
+    if response.stream is None:
+        return response
+    return dataclasses.replace(response, body=await read_body(response.stream), stream=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -370,10 +370,16 @@ class AsyncQueue:
         response = json.dumps({"errorMessage": message, "errorType": kind}).encode()
         self._write("UPDATE events SET state = 'queued', due = ?, throttles = ?, last_status = ?, last_response = ?, "
                     "last_error = NULL WHERE id = ?",
-                    (self._clock() + delay, event.throttles, status, response, event.id))
+                    (self._due(event, delay), event.throttles, status, response, event.id))
         self._counts[event.function]["throttled"] += 1
         log.info("queue: %s of %s %s (%s); trying again in %.3g s", event.request_id, event.reference,
                  "throttled" if status == 429 else "not invoked", message, delay)
+
+    def _due(self, event: _Event, delay: float) -> float:
+        """When to try again: after ``delay``, but no later than the moment the event grows too old
+        (so that a 5-minute backoff does not hold back its EventAgeExceeded record)."""
+        too_old = event.accepted + self._configs[event.function].maximum_event_age * self.scale
+        return min(self._clock() + delay, too_old + 0.001)
 
     def _remember(self, event: _Event, result: InvocationResult) -> None:
         event.last_status, event.last_version = 200, result.executed_version
@@ -384,7 +390,7 @@ class AsyncQueue:
         delay = retry_delay(event.attempts, self.scale)
         self._write("UPDATE events SET state = 'queued', due = ?, attempts = ?, throttles = 0, last_status = 200, "
                     "last_version = ?, last_error = ?, last_response = ? WHERE id = ?",
-                    (self._clock() + delay, event.attempts, result.executed_version, result.function_error,
+                    (self._due(event, delay), event.attempts, result.executed_version, result.function_error,
                      result.payload, event.id))
         self._counts[event.function]["retried"] += 1
         log.info("queue: retrying %s of %s in %.3g s after function error %s (attempt %d of %d)",

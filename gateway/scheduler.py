@@ -27,9 +27,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.config import GatewayConfig, ScheduleConfig
 from gateway.errors import GatewayError
+from gateway.fronts.admin import AdminFront, Endpoint
 from gateway.ids import new_context
 from gateway.models import HttpRequest, HttpResponse
-from gateway.schedules import Schedule, event_time, next_fire, parse_schedule, rule_arn, scheduled_event
+from gateway.schedules import (
+    Schedule,
+    default_rule_name,
+    event_time,
+    next_fire,
+    parse_schedule,
+    rule_arn,
+    scheduled_event,
+)
 
 if TYPE_CHECKING:
     from gateway.app import GatewayApp
@@ -82,7 +91,7 @@ def rules_from_config(config: GatewayConfig) -> list[Rule]:
     for function, fn in config.functions.items():
         for i, entry in enumerate(fn.schedule):
             spec = entry if isinstance(entry, ScheduleConfig) else ScheduleConfig(expression=entry)
-            name = spec.name or f"{function}-schedule-{i + 1}"
+            name = spec.name or default_rule_name(function, i)
             rules.append(Rule(
                 name=name, arn=rule_arn(g.region, g.account_id, name), function=function,
                 expression=spec.expression, schedule=parse_schedule(spec.expression), input=spec.input,
@@ -128,8 +137,8 @@ class Scheduler:
         g = app.config.gateway
         scheduler = cls(rules_from_config(app.config), AppTarget(app), region=g.region, account_id=g.account_id)
         for _, front in app.fronts:
-            if front.kind == "admin":
-                front.routes.update(scheduler.admin_routes())  # type: ignore[attr-defined]
+            if isinstance(front, AdminFront):
+                front.routes.update(scheduler.admin_routes())
         return scheduler
 
     # -- the timer ------------------------------------------------------------------------------
@@ -230,10 +239,9 @@ class Scheduler:
             lines.append(f"schedule {rule.name}: {rule.expression} -> {rule.function} ({state})")
         return lines
 
-    def admin_routes(self) -> dict[str, dict[str, Callable[[HttpRequest], Awaitable[HttpResponse]]]]:
+    def admin_routes(self) -> dict[str, dict[str, Endpoint]]:
         """``GET /schedules`` and ``POST /schedules/<rule-name>`` for the admin listener."""
-        routes: dict[str, dict[str, Callable[[HttpRequest], Awaitable[HttpResponse]]]] = {
-            "/schedules": {"GET": self._list}}
+        routes: dict[str, dict[str, Endpoint]] = {"/schedules": {"GET": self._list}}
         for name in self.rules:
             routes[f"/schedules/{name}"] = {"POST": self._trigger(name)}
         return routes

@@ -9,6 +9,7 @@ Choices where the documentation is silent are marked [INF] (see ../shared/refere
 from __future__ import annotations
 
 import dataclasses
+import functools
 import http
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,6 +26,10 @@ from edge.events import (
 from gateway.models import Headers
 
 Fields = dict[str, dict[str, Any]]
+
+# Header names repeat from request to request: their per-name answers are cached.
+_title = functools.lru_cache(maxsize=2048)(title_case)
+_disallowed = functools.lru_cache(maxsize=2048)(is_disallowed)
 
 
 def _group(pairs: Iterable[tuple[str, str]], attributes: Mapping[int, str] | None = None) -> Fields:
@@ -84,7 +89,7 @@ def parse_set_cookies(headers: Headers) -> Fields:
 
 def _headers(headers: Headers, skip: str) -> Fields:
     """Lowercased names; disallowed headers and Cookie / Set-Cookie (they have their own objects) left out."""
-    return _group((n.lower(), v) for n, v in headers if n.lower() != skip and not is_disallowed(n))
+    return _group((n.lower(), v) for n, v in headers if n.lower() != skip and not _disallowed(n))
 
 
 def request_object(req: EdgeRequest) -> dict[str, Any]:
@@ -122,6 +127,8 @@ def _values(what: str, name: str, entry: Any, before: Any, stage: str) -> list[d
     if not isinstance(entry, dict):
         raise EdgeValidationError(f"{stage}: {what} {name!r} must be an object with a 'value'")
     multi = entry.get("multiValue")
+    if multi is None and isinstance(entry.get("value"), str) and "attributes" not in entry:
+        return [entry]  # the common case: one plain value
     old_multi = before.get("multiValue") if isinstance(before, dict) else None
     if isinstance(multi, list) and multi != old_multi:
         items = multi
@@ -147,16 +154,16 @@ def _fields(what: str, value: Any, before: Fields, stage: str) -> list[tuple[str
 
 def _out_headers(result: Mapping[str, Any], before: Fields, stage: str) -> list[tuple[str, str]]:
     if "headers" not in result:
-        return [(title_case(n), item["value"]) for n, entry in before.items()
+        return [(_title(n), item["value"]) for n, entry in before.items()
                 for item in entry.get("multiValue", [entry])]
     out = []
     for name, item in _fields("headers", result["headers"], before, stage):
         if name != name.lower():
             # [UNVERIFIED] "header names must be lowercase when they're added by your function code"
             raise EdgeValidationError(f"{stage}: header name {name!r} must be lowercase")
-        if is_disallowed(name):
+        if _disallowed(name):
             raise EdgeValidationError(f"{stage}: the function added the disallowed header {name!r}")
-        out.append((title_case(name), item["value"]))
+        out.append((_title(name), item["value"]))
     return out
 
 
@@ -171,7 +178,7 @@ def _check_read_only(stage: str, before: Fields, after: list[tuple[str, str]]) -
 
 def _kept(headers: Headers) -> list[tuple[str, str]]:
     """Headers the function never saw (disallowed ones): CloudFront keeps them as they were."""
-    return [(n, v) for n, v in headers if is_disallowed(n)]
+    return [(n, v) for n, v in headers if _disallowed(n)]
 
 
 def _querystring(value: Any, before: EdgeRequest, original: Fields, stage: str) -> str:
@@ -277,6 +284,7 @@ def parse_response_result(stage: str, result: Any, before: EdgeResponse, sent: M
         description = _phrase(status)
     return dataclasses.replace(before, status=status, headers=(*headers, *_kept(before.headers)),
                                body=before.body if body is None else body,
+                               stream=before.stream if body is None else None,
                                status_description=description if isinstance(description, str) else "")
 
 

@@ -5,6 +5,8 @@
 ``POST /distributions/<name>/invalidations``: clear a distribution's edge cache, as CloudFront's
 CreateInvalidation (edge/invalidation.py; ``gateway invalidate`` posts there).
 ``GET /queue``: the async-invocation queue's counts as JSON (``AsyncQueue.status()``, gateway/queue.py).
+``GET /schedules``, ``POST /schedules/<rule-name>``: the functions' EventBridge schedules, and running
+one now (added by gateway/scheduler.py, ``Scheduler.admin_routes()``).
 Other paths answer 404, other methods 405 with Allow. Later admin endpoints are one entry each in ``self.routes``
 (path -> method -> endpoint; an endpoint may be sync or async).
 """

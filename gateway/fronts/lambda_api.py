@@ -8,8 +8,10 @@ from the config (fronts/lambda_catalog.py). Errors as AWS puts them on the wire 
 https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
 https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html
 
-Event invocations are checked (function, qualifier, 256 KB) and answered 202 before they run, in
-the background of the gateway's event loop; they are not kept across a restart and not retried.
+Event invocations (and InvokeAsync) are checked (function, qualifier, 256 KB), stored in the durable
+queue (gateway/queue.py: SQLite in ``[gateway] data_dir``) and only then answered 202; the queue runs
+them with Lambda's asynchronous semantics (retries after function errors, backoff after throttles,
+maximum event age, on_success/on_failure destinations, dead_letter) and keeps them across restarts.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import pytest
 from botocore.config import Config
 
 from gateway.config import GatewayConfig
+from gateway.destinations import backoff_delay, error_message, retry_delay, timestamp
 from gateway.errors import ConfigError
 from gateway.testing import RunningGateway, start_gateway
 
@@ -254,9 +255,10 @@ def test_config_errors(tmp_path: Path, extra: dict[str, Any], key: str, problem:
 
 
 def test_config_defaults_and_paths(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as caught:
-        GatewayConfig.from_mapping({"gateway": {"retry_delay_scale": -1}}, base_dir=tmp_path)
-    assert (caught.value.key, caught.value.problem) == ("gateway.retry_delay_scale", "must be 0 or more")
+    for scale in (0, -1):
+        with pytest.raises(ConfigError) as caught:
+            GatewayConfig.from_mapping({"gateway": {"retry_delay_scale": scale}}, base_dir=tmp_path)
+        assert (caught.value.key, caught.value.problem) == ("gateway.retry_delay_scale", "must be more than 0")
     config = GatewayConfig.from_mapping({"functions": {"f": _fn("record", dead_letter={"file": "d/x.jsonl"})}},
                                         base_dir=tmp_path)
     fn = config.functions["f"]
@@ -273,3 +275,13 @@ def test_an_unused_queue_writes_nothing(tmp_path: Path) -> None:
     with start_gateway(config, log=lambda name, entry: None) as gateway:
         assert httpx.get(gateway.urls["lambda_api"] + "2015-03-31/functions/").status_code == 200
     assert not (tmp_path / ".gateway").exists()
+
+
+def test_delays_and_record_pieces() -> None:
+    """Lambda's delays (1 and 2 minutes; 1 s doubling to 5 minutes), scaled; AWS's timestamp form."""
+    assert [retry_delay(n, 1.0) for n in (1, 2)] == [60.0, 120.0]
+    assert [retry_delay(n, 0.01) for n in (1, 2)] == [0.6, 1.2]
+    assert [backoff_delay(n, 1.0) for n in (1, 2, 3, 9, 10, 50)] == [1.0, 2.0, 4.0, 256.0, 300.0, 300.0]
+    assert timestamp(1574636905.651) == "2019-11-24T23:08:25.651Z"
+    assert error_message({"errorMessage": "x" * 2000, "errorType": "E"}) == "x" * 1024
+    assert error_message(["not", "an", "error"]) == '["not","an","error"]'
