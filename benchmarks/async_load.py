@@ -7,14 +7,16 @@ in-process function that sleeps ``--sleep-ms`` and appends its request id to a f
 Invoke API and the admin listener. Then, from ``--threads`` client threads (one keep-alive httpx connection each):
 
 1. the baseline: ``--events`` synchronous RequestResponse invokes (the same function, same clients);
-2. ``--events`` Event invokes, each answered 202 once it is stored in the durable queue
-   (gateway/queue.py), while the queue drains in the background;
-3. waiting until the queue is empty (admin ``GET /queue``) and every request id is in the file.
+2. ``--rounds`` times (default 2): ``--events`` Event invokes, each answered 202 once it is stored
+   in the durable queue (gateway/queue.py) while the queue drains in the background, then waiting
+   until the queue is empty (admin ``GET /queue``);
+3. checking that every request id is in the file.
 
 Prints the accept rate (202s per second), the drain rate (events run per second, from the first
 Event to the last one run) and both as ratios of the baseline's invokes per second, and the
-gateway's RSS sampled every 0.1 s (before, peak during each phase, after): a queue that keeps its
-backlog in SQLite, with a bounded number of workers, stays flat however deep the backlog.
+gateway's RSS sampled every 0.1 s (peak per phase): a queue that keeps its backlog in SQLite, with a
+bounded number of workers, stays flat however deep the backlog, and the second round's peak shows
+that nothing accumulates from one backlog to the next.
 Exit status 1 if any Event was not answered 202 or any event was not processed.
 """
 
@@ -27,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import harness
@@ -75,6 +78,16 @@ class RssSampler:
             pass
         return None
 
+    def breakdown(self) -> str:
+        """VmRSS split as the kernel reports it (RssAnon: heap; RssFile/RssShmem: mapped files, SQLite's
+        WAL index among them), now."""
+        try:
+            fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines()
+                          if line.startswith(("RssAnon", "RssFile", "RssShmem")))
+        except (OSError, ValueError):
+            return "-"
+        return ", ".join(f"{name} {int(value.split()[0]) / 1024:.1f} MB" for name, value in fields.items())
+
     def _run(self) -> None:
         while not self._stop.is_set():
             rss = self.rss_kb()
@@ -113,17 +126,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sleep-ms", type=float, default=2.0,
                         help="the function's own time per invocation (default 2 ms: an in-process function runs "
                              "one at a time, so Events arrive faster than they run and a backlog builds)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="Event rounds (default 2: memory after the second shows whether it stays flat)")
     parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the queue to drain")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, queue, server log)")
     args = parser.parse_args(argv)
-    if args.events < 1 or args.threads < 1:
-        parser.error("--events and --threads must be at least 1")
+    if args.events < 1 or args.threads < 1 or args.rounds < 1:
+        parser.error("--events, --threads and --rounds must be at least 1")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     return harness.run("async_load", parse_args(argv), bench, cpus=False)
+
+
+@dataclass
+class Round:
+    """One Event round: accept ``events`` Events, then wait for the queue to run them all."""
+
+    accept_seconds: float = 0.0
+    drain_seconds: float = 0.0
+    accepted: int = 0
+    backlog: dict[str, int] = field(default_factory=dict)
 
 
 def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
@@ -147,72 +172,82 @@ def bench(args: argparse.Namespace, work: Path, children: Children) -> int:
     def event_call(client: httpx.Client, index: int) -> int:
         return client.post(invoke_url, content=event_body, headers={"X-Amz-Invocation-Type": "Event"}).status_code
 
+    poller = httpx.Client(timeout=30.0)  # one connection for every status poll
+
+    def queue_total() -> dict[str, int]:
+        return dict(json.loads(poller.get(f"{admin}/queue").content)["total"])
+
     print(harness.machine_info("wrk").split("\n")[0])
     print(f"server {args.server}; {args.events} invocations per phase from {args.threads} client threads; "
-          f"an in-process function taking {args.sleep_ms:g} ms\n")
+          f"an in-process function taking {args.sleep_ms:g} ms; {args.rounds} Event rounds\n")
+    rounds: list[Round] = []
     with RssSampler(gateway.pid) as rss:
         rss.phase = "idle"
         time.sleep(0.5)
+        idle_split = rss.breakdown()
         rss.phase = "baseline"
         harness.progress(f"baseline: {args.events} RequestResponse invokes ...")
         sync_seconds, sync_statuses = spread(args.events, args.threads, sync_call)
         if any(status != 200 for status in sync_statuses):
             raise BenchError(f"baseline: {sum(s != 200 for s in sync_statuses)} invokes not answered 200")
-        rss.phase = "accepting"
-        harness.progress(f"async: {args.events} Event invokes ...")
-        drain_started = time.perf_counter()
-        accept_seconds, event_statuses = spread(args.events, args.threads, event_call)
-        backlog = json.loads(httpx.get(f"{admin}/queue").content)["total"]
-        rss.phase = "draining"
-        deadline = time.monotonic() + args.timeout
-        while True:
-            status = json.loads(httpx.get(f"{admin}/queue").content)["total"]
-            if status["queued"] + status["in_flight"] == 0:
-                break
-            if time.monotonic() > deadline or not gateway.alive():
-                raise BenchError(f"the queue did not drain within {args.timeout:g} s: {status}\n{gateway.log_tail()}")
-            time.sleep(0.05)
-        drain_seconds = time.perf_counter() - drain_started
+        for number in range(1, args.rounds + 1):
+            one = Round()
+            rss.phase = f"accept {number}"
+            harness.progress(f"round {number}: {args.events} Event invokes ...")
+            started = time.perf_counter()
+            one.accept_seconds, statuses = spread(args.events, args.threads, event_call)
+            one.accepted = sum(status == 202 for status in statuses)
+            one.backlog = queue_total()
+            rss.phase = f"drain {number}"
+            deadline = time.monotonic() + args.timeout
+            while (total := queue_total())["queued"] + total["in_flight"]:
+                if time.monotonic() > deadline or not gateway.alive():
+                    raise BenchError(f"the queue did not drain within {args.timeout:g} s: {total}\n"
+                                     f"{gateway.log_tail()}")
+                time.sleep(0.05)
+            one.drain_seconds = time.perf_counter() - started
+            rounds.append(one)
         rss.phase = "after"
         time.sleep(0.5)
+        after_split = rss.breakdown()
+    poller.close()
     ran = event_file.read_text().split() if event_file.exists() else []
-    accepted = sum(status == 202 for status in event_statuses)
-    report(args, sync_seconds, accept_seconds, drain_seconds, accepted, ran, backlog, status, rss)
-    return 0 if accepted == args.events and len(set(ran)) == args.events else 1
-
-
-def report(args: argparse.Namespace, sync_seconds: float, accept_seconds: float, drain_seconds: float,
-           accepted: int, ran: list[str], backlog: dict[str, int], status: dict[str, int], rss: RssSampler) -> None:
-    sync_rate = args.events / sync_seconds
-    accept_rate = args.events / accept_seconds
-    drain_rate = len(set(ran)) / drain_seconds
-    rows = [
-        ["RequestResponse invokes (baseline)", f"{sync_rate:.0f}/s", "1.00", f"{sync_seconds:.2f}"],
-        ["Event invokes answered 202 (accept)", f"{accept_rate:.0f}/s", f"{accept_rate / sync_rate:.2f}",
-         f"{accept_seconds:.2f}"],
-        ["events run, first Event to last run (drain)", f"{drain_rate:.0f}/s", f"{drain_rate / sync_rate:.2f}",
-         f"{drain_seconds:.2f}"],
-    ]
-    if drain_seconds > accept_seconds and backlog["queued"]:
-        # The backlog alone, once no more Events arrive: the queue's own pace against the same invokes.
-        rest = (backlog["queued"] + backlog["in_flight"]) / (drain_seconds - accept_seconds)
-        rows.append(["backlog run after the last 202", f"{rest:.0f}/s", f"{rest / sync_rate:.2f}",
-                     f"{drain_seconds - accept_seconds:.2f}"])
-    print(harness.table(["phase", "rate", "x baseline", "seconds"], rows))
-    print(f"\nbacklog when the last Event was answered: {backlog['queued']} queued, {backlog['in_flight']} in flight")
-    peaks = rss.peaks
-    mb = {phase: f"{kb / 1024:.1f} MB" for phase, kb in peaks.items()}
-    print("gateway RSS (peak per phase, {} samples): idle {}, baseline {}, accepting {}, draining {}, after {}".format(
-        rss.samples, *(mb.get(p, "-") for p in ("idle", "baseline", "accepting", "draining", "after"))))
-    if "baseline" in peaks and "draining" in peaks:
-        growth = max(peaks.get("accepting", 0), peaks["draining"]) - peaks["baseline"]
-        print(f"RSS growth of the async phases over the baseline's peak: {growth / 1024:+.1f} MB")
-    verdict = "all" if accepted == args.events else f"ONLY {accepted} of"
-    print(f"{verdict} {args.events} Event invocations answered 202")
+    expected = args.events * args.rounds
+    accepted = sum(one.accepted for one in rounds)
+    print(report(args, sync_seconds, rounds, rss))
+    print(f"gateway RSS idle: {idle_split}; after the run: {after_split}")
+    verdict = "all" if accepted == expected else f"ONLY {accepted} of"
+    print(f"{verdict} {expected} Event invocations answered 202")
     processed = len(set(ran))
-    verdict = "all" if processed == args.events else f"ONLY {processed} of"
-    print(f"{verdict} {args.events} events processed ({len(ran) - processed} ran twice); "
-          f"queue: {status['delivered']} delivered, {status['failed']} failed")
+    verdict = "all" if processed == expected else f"ONLY {processed} of"
+    print(f"{verdict} {expected} events processed ({len(ran) - processed} ran twice); queue: "
+          f"{total['delivered']} delivered, {total['failed']} failed")
+    return 0 if accepted == expected and processed == expected else 1
+
+
+def report(args: argparse.Namespace, sync_seconds: float, rounds: list[Round], rss: RssSampler) -> str:
+    sync_rate = args.events / sync_seconds
+    rows = [["RequestResponse invokes (baseline)", f"{sync_rate:.0f}/s", "1.00", f"{sync_seconds:.2f}"]]
+    notes = []
+    for number, one in enumerate(rounds, 1):
+        accept_rate = args.events / one.accept_seconds
+        drain_rate = args.events / one.drain_seconds
+        rows.append([f"round {number}: Events answered 202 (accept)", f"{accept_rate:.0f}/s",
+                     f"{accept_rate / sync_rate:.2f}", f"{one.accept_seconds:.2f}"])
+        rows.append([f"round {number}: first Event to last run (drain)", f"{drain_rate:.0f}/s",
+                     f"{drain_rate / sync_rate:.2f}", f"{one.drain_seconds:.2f}"])
+        left = one.backlog["queued"] + one.backlog["in_flight"]
+        if left and one.drain_seconds > one.accept_seconds:
+            # The backlog alone, once no more Events arrive: the queue's own pace against the same invokes.
+            rest = left / (one.drain_seconds - one.accept_seconds)
+            rows.append([f"round {number}: backlog after the last 202", f"{rest:.0f}/s", f"{rest / sync_rate:.2f}",
+                         f"{one.drain_seconds - one.accept_seconds:.2f}"])
+        notes.append(f"round {number}: {one.backlog['queued']} queued, {one.backlog['in_flight']} in flight "
+                     "when the last Event was answered")
+    peaks = {phase: f"{kb / 1024:.1f}" for phase, kb in rss.peaks.items()}
+    memory = ", ".join(f"{phase} {mb}" for phase, mb in peaks.items() if phase != "start")
+    return "\n".join([harness.table(["phase", "rate", "x baseline", "seconds"], rows), "", *notes,
+                      f"gateway RSS, MB (peak per phase, {rss.samples} samples every {rss.interval:g} s): {memory}"])
 
 
 if __name__ == "__main__":

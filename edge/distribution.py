@@ -26,11 +26,11 @@ from edge.cache import DISABLED, CachePolicy, EdgeCache, Lookup
 from edge.config import BehaviorConfig, DistributionConfig, OriginConfig
 from edge.events import EdgeExecutionError, EdgeRequest, EdgeResponse, EdgeValidationError, cf_config
 from edge.hooks import EdgeHooks
-from edge.origins import HOP_BY_HOP, FrontOrigin, HttpOrigin, Origin, OriginTimeout, OriginUnreachable
+from edge.origins import HOP_BY_HOP, ClientPool, FrontOrigin, HttpOrigin, Origin, OriginTimeout, OriginUnreachable
 from edge.s3 import DirectoryOrigin
 from edge.websocket import proxy_websocket
 from gateway.config import GatewaySettings
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, RequestTooLarge
 from gateway.fronts.base import BaseFront
 from gateway.functions import FunctionsService
 from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, read_body
@@ -94,8 +94,11 @@ class Behavior:
 
 class DistributionFront(BaseFront):
     kind = "distribution"
-    #: CloudFront sets no body limit of its own; the gateway buffers bodies, so keep one.
+    #: CloudFront sets no body limit of its own; a body the gateway must hold whole (for a function with
+    #: include_body, or an origin that is not an HTTP upstream) is held to this one.
     max_body = 100 * 1024 * 1024
+    #: a request body reaches an HTTP origin as it arrives (gateway/app.py RequestBody)
+    streams_request_body = True
 
     def __init__(
         self, cfg: DistributionConfig, functions: FunctionsService, settings: GatewaySettings, *,
@@ -113,7 +116,7 @@ class DistributionFront(BaseFront):
         self.cache = EdgeCache(int(cfg.cache_size_mb * 1024 * 1024), clock=time.monotonic, wall=time.time)
         self.via = f"1.1 {hashlib.md5(cfg.domain_name.encode(), usedforsecurity=False).hexdigest()}" \
                    f".cloudfront.net (CloudFront)"
-        self._client: httpx.AsyncClient | None = None
+        self._clients: ClientPool | None = None
         self._origins: dict[str, Origin] = {}
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -129,9 +132,9 @@ class DistributionFront(BaseFront):
 
     def _make_origin(self, cfg: OriginConfig) -> Origin:
         if cfg.url is not None:
-            if self._client is None:
-                self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
-            return HttpOrigin(cfg, self._client)
+            if self._clients is None:
+                self._clients = ClientPool()  # shared by the HTTP origins (edge/origins.py)
+            return HttpOrigin(cfg, self._clients)
         if cfg.front is not None:
             front = self.fronts[cfg.front]
             listen = getattr(getattr(front, "cfg", None), "listen", None)
@@ -162,7 +165,9 @@ class DistributionFront(BaseFront):
         req = EdgeRequest(method=request.method, uri=request.path, querystring=request.query_string,
                           headers=tuple((n, v) for n, v in request.headers if n.lower() not in HOP_BY_HOP
                                         or n.lower() == "host"),
-                          body=request.body, client_ip=request.client_ip)
+                          body=request.body, client_ip=request.client_ip, stream=request.stream)
+        if req.stream is not None and _reads_body(hooks):
+            req = await self._whole_body(req)
         viewer = await self._stage(hooks.on_request("viewer-request", req, self._config("viewer-request", cf_id)))
         if isinstance(viewer, EdgeResponse):
             # no later stage runs; [INF] a CloudFront Function's answer says FunctionGeneratedResponse
@@ -185,7 +190,10 @@ class DistributionFront(BaseFront):
                 response, hooks.on_response("origin-response", sent, response, self._config("origin-response", cf_id)))
             req = sent
         response = await self._whole_if_stored(cached, response)
-        response, origin_status, state = self.cache.store(cached, response, origin_status)  # edge/cache.py
+        stored, origin_status, state = self.cache.store(cached, response, origin_status)  # edge/cache.py
+        if response.stream is not None and stored.stream is not response.stream:
+            await response.stream.aclose()  # the cache answered instead (a refreshed or a stale object)
+        response = stored
         return await self._viewer_response(hooks, req, response, origin_status, cf_id), state
 
     async def _viewer_response(
@@ -208,6 +216,17 @@ class DistributionFront(BaseFront):
         if before.stream is not None and after.stream is None:
             await before.stream.aclose()
         return after
+
+    async def _whole_body(self, req: EdgeRequest) -> EdgeRequest:
+        """The viewer's streamed body read whole, up to ``max_body`` (RequestTooLarge past it)."""
+        assert req.stream is not None
+        chunks, size = [], 0
+        async for chunk in req.stream:
+            size += len(chunk)
+            if size > self.max_body:
+                raise RequestTooLarge(f"the body is over the distribution's {self.max_body} bytes")
+            chunks.append(chunk)
+        return dataclasses.replace(req, body=b"".join(chunks), stream=None)
 
     async def _whole_if_stored(self, cached: Lookup, response: EdgeResponse) -> EdgeResponse:
         """The edge cache stores only whole bodies: a streamed one it may store is read to its end first
@@ -255,6 +274,8 @@ class DistributionFront(BaseFront):
 
     async def _fetch(self, req: EdgeRequest, origin: Origin, cf_id: str) -> EdgeResponse:
         origin = self._resolve(req, origin)
+        if req.stream is not None and not isinstance(origin, HttpOrigin):
+            req = await self._whole_body(req)  # another front or a directory takes the body whole
         req = dataclasses.replace(req, headers=(*req.headers, ("X-Amz-Cf-Id", cf_id)))
         try:
             return await origin.fetch(req)
@@ -321,6 +342,13 @@ class DistributionFront(BaseFront):
 
     def describe(self) -> list[str]:
         return [f"{b.cfg.path} -> {b.cfg.origin}" for b in self.behaviors]
+
+
+def _reads_body(hooks: EdgeHooks) -> bool:
+    """Whether a request function of the behavior gets the body (Include Body): then it is read whole."""
+    return any(stage in ("viewer-request", "origin-request")
+               and (hooks.behavior.include_body if assoc.include_body is None else assoc.include_body)
+               for stage, assoc in hooks.functions.items())
 
 
 def _origin_host(origin: Origin) -> str:

@@ -61,6 +61,8 @@ class EdgeRequest:
     body: bytes = b""
     client_ip: str = "127.0.0.1"
     origin: Mapping[str, Any] | None = None
+    #: the viewer's body still arriving (``body`` empty), streamed to an HTTP origin (edge/distribution.py)
+    stream: BodyStream | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

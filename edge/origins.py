@@ -11,7 +11,8 @@ https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gate
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ import httpx
 from edge.config import OriginConfig
 from edge.events import EdgeRequest, EdgeResponse
 from gateway.errors import EdgeError
-from gateway.models import Headers, HttpRequest, HttpResponse
+from gateway.models import BodyStream, Headers, HttpRequest, HttpResponse
 
 #: Hop-by-hop headers (RFC 9110 §7.6.1) and those the server recomputes: never passed on.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
@@ -103,13 +104,47 @@ def _content_length(response: httpx.Response) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
+class ClientPool:
+    """The httpx clients a distribution's HTTP origins share.
+
+    httpcore's connection pool does work growing with the square of its connections on every request
+    and every response (it checks each connection, a syscall each, and counts them all once per idle
+    one), so one pool holding the connections of many concurrent viewers costs more than the rest of
+    the proxy path together; several small pools holding the same connections cost a fraction of it
+    (benchmarks/proxy_overhead.py). The n-th request in flight takes the n-th client (modulo their
+    number): one at a time, they all reuse the first client's connection; many at once spread out.
+    Idle connections are kept for CloudFront's default origin keep-alive timeout, 5 s; connections
+    are not capped (a long stream must not starve the others)."""
+
+    def __init__(self, size: int = 16) -> None:
+        tls = httpx.create_ssl_context()  # one, not one per client (loading the CA bundle is slow)
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=5.0)
+        self.clients = [httpx.AsyncClient(follow_redirects=False, trust_env=False, verify=tls, limits=limits)
+                        for _ in range(size)]
+        self.in_flight = 0
+
+    @contextlib.contextmanager
+    def take(self) -> Iterator[httpx.AsyncClient]:
+        """A client for one request, until its response headers are in."""
+        index = self.in_flight
+        self.in_flight += 1
+        try:
+            yield self.clients[index % len(self.clients)]
+        finally:
+            self.in_flight -= 1
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
 class HttpOrigin:
     """A custom origin reached over HTTP(S) with httpx; the Host it sees is its own host:port."""
 
-    def __init__(self, cfg: OriginConfig, client: httpx.AsyncClient) -> None:
+    def __init__(self, cfg: OriginConfig, clients: ClientPool) -> None:
         assert cfg.url is not None
         self.cfg = cfg
-        self.client = client
+        self.clients = clients
         parts = urlsplit(cfg.url)
         self.scheme = parts.scheme
         self.hostname = parts.hostname or "localhost"
@@ -134,14 +169,21 @@ class HttpOrigin:
         if not any(n.lower() == "host" for n, _ in headers):
             headers.insert(0, ("Host", self.host))
         headers += _event_custom_headers(req)
-        request = self.client.build_request(req.method, target, headers=headers, content=req.body,
-                                            timeout=self.timeout)
+        content: bytes | BodyStream = req.body
+        if req.stream is not None:  # the viewer's body as it arrives, with its Content-Length when it gave one
+            content = req.stream
+            if req.stream.length is not None:
+                headers.append(("Content-Length", str(req.stream.length)))
         stream: UpstreamBody | None = None
         body = b""
         try:
-            response = await self.client.send(request, stream=True)
+            with self.clients.take() as client:
+                request = client.build_request(req.method, target, headers=headers, content=content,
+                                               timeout=self.timeout)
+                response = await client.send(request, stream=True)
             length = _content_length(response)
-            if req.method != "HEAD" and (length is None or length > STREAM_OVER):
+            if req.method != "HEAD" and response.status_code not in (204, 304) and (
+                    length is None or length > STREAM_OVER):
                 stream = UpstreamBody(response, length)  # the viewer gets it as it arrives (gateway/app.py)
             else:
                 try:

@@ -18,9 +18,11 @@ Choices where the documentation is silent, all [INF]:
   (X-Forwarded-For, Via, X-Amz-Cf-Id, custom origin headers). Each hop negotiates its own extensions:
   the gateway offers none to the origin.
 - Close codes pass through both ways with their reasons. Codes a close frame cannot carry: an origin
-  that vanished without a close frame (1006) closes the viewer with 1011; one that sent an empty
-  close frame (1005) closes it with 1000; a viewer that vanished has the origin's TCP connection
-  dropped as well.
+  that vanished without a close frame (1006) closes the viewer with 1011, one that sent an empty close
+  frame (1005) with 1000; a viewer that vanished (1006) closes the origin with 1001 (going away), an
+  empty close frame (1005) with 1000. The viewer's code needs a server that reports it: uvicorn does;
+  hypercorn (0.18) reports 1006 for every viewer close (pgjones/hypercorn#127), so under hypercorn the
+  origin sees 1001.
 """
 
 from __future__ import annotations
@@ -57,11 +59,11 @@ SENDABLE = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012
 MISSING = "the websockets library is not installed: pip install 'lambda-gateway[websocket]'"
 
 
-def sendable(code: int | None) -> int:
-    """A close code as a close frame can carry it (see the module's notes)."""
+def sendable(code: int | None, vanished: int = 1011) -> int:
+    """A close code as a close frame can carry it; ``vanished`` stands for 1006 (see the module's notes)."""
     if code is not None and (code in SENDABLE or 3000 <= code < 5000):
         return code
-    return 1000 if code == 1005 else 1011
+    return 1000 if code == 1005 else vanished
 
 
 def subprotocols(req: EdgeRequest) -> list[str]:
@@ -86,6 +88,10 @@ async def proxy_websocket(
     except GatewayError as exc:
         front.explain(exc, request)
         await refuse(front.render_error(exc, request, front.new_ctx()))
+        return
+    except Exception:  # a bug in the gateway must not take the server down, nor leave the viewer hanging
+        log.exception("distribution %r: unexpected error on a WebSocket upgrade to %s", front.name, request.path)
+        await refuse(HttpResponse(status=500, headers=(("Content-Type", "text/plain"),), body=b"Internal error"))
         return
     if isinstance(opened, HttpResponse):
         await refuse(opened)
@@ -211,11 +217,7 @@ async def _viewer_to_origin(upstream: ClientConnection, receive: Receive) -> Non
             except ConnectionClosed:
                 return  # the origin closed meanwhile: its close is on its way to the viewer
         elif message["type"] == "websocket.disconnect":
-            code = message.get("code", 1005)
-            if code == 1006 and upstream.transport is not None:  # the viewer vanished: so does our connection
-                upstream.transport.abort()
-            else:
-                await upstream.close(sendable(code), message.get("reason") or "")
+            await upstream.close(sendable(message.get("code", 1005), vanished=1001), message.get("reason") or "")
             return
 
 

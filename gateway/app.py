@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from gateway.config import GatewayConfig
@@ -119,7 +119,11 @@ class GatewayApp:
             await _send(send, response)
             return
         try:
-            request = await read_request(scope, receive, front.max_body)
+            length = _streamed_body(scope) if getattr(front, "streams_request_body", False) else -1
+            if length == -1:
+                request = await read_request(scope, receive, front.max_body)
+            else:  # a distribution: its HTTP origin gets the body as it arrives (edge/distribution.py)
+                request = dataclasses.replace(request_head(scope, b""), stream=RequestBody(receive, length))
         except ClientDisconnected:
             # The client left before its body arrived: AWS never invokes with part of a body (C-1).
             return
@@ -198,6 +202,43 @@ async def read_request(scope: Scope, receive: Receive, limit: int) -> HttpReques
             chunks.append(chunk)
         more = message.get("more_body", False)
     return request_head(scope, b"".join(chunks))
+
+
+def _streamed_body(scope: Scope) -> int | None:
+    """-1 when the request announces no body (nothing to stream); else its Content-Length, or None
+    when it is sent chunked."""
+    for name, value in scope["headers"]:
+        lname = name.lower()
+        if lname == b"content-length":
+            return int(value) if value.isdigit() and value != b"0" else -1
+        if lname == b"transfer-encoding":
+            return None
+    return -1
+
+
+class RequestBody:
+    """A request body read from the server as the consumer asks for it (a BodyStream), once."""
+
+    def __init__(self, receive: Receive, length: int | None) -> None:
+        self.receive = receive
+        self.length = length
+        self.started = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self.started:
+            raise RuntimeError("a streamed request body can be read only once")
+        self.started = True
+        more = True
+        while more:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected("the client disconnected before the whole body arrived")
+            if message.get("body"):
+                yield message["body"]
+            more = message.get("more_body", False)
+
+    async def aclose(self) -> None:
+        """Nothing to release: what is left unread is the server's to drain."""
 
 
 def _encode_headers(response: HttpResponse) -> list[tuple[bytes, bytes]]:

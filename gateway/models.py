@@ -36,6 +36,8 @@ class HttpRequest:
     server_host: str = "127.0.0.1"
     server_port: int = 80
     http_version: str = "1.1"
+    #: the body still arriving (``body`` is then empty): only fronts that ask for it get one (gateway/app.py)
+    stream: BodyStream | None = None
 
     def header(self, name: str) -> str | None:
         """The last value of a header, matched case-insensitively, or None."""

@@ -162,7 +162,8 @@ def test_a_clean_restart_keeps_queued_events(gateway: Gateway, tmp_path: Path) -
 def test_async_load_benchmark_small(tmp_path: Path) -> None:
     """benchmarks/async_load.py with 500 events: all answered 202 and all processed (its own checks)."""
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "async_load.py"), "--events", "500", "--threads", "4"],
+        [sys.executable, str(REPO / "benchmarks" / "async_load.py"), "--events", "500", "--threads", "4",
+         "--rounds", "1"],
         capture_output=True, text=True, timeout=180, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all 500 Event invocations answered 202" in done.stdout

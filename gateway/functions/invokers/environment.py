@@ -5,13 +5,22 @@ gives ``asyncio.get_event_loop()``), runs INIT once (imports the handler with ``
 the front of ``sys.path``, timed) and then jobs one at a time, each the way awslambdaric's
 ``handle_event_request`` runs an invocation. The invoker (the ``EnvironmentOwner``) decides
 when a job ends: the thread finished it, or the owner's timer expired first (``Job.claim``).
+
+Jobs are queued in the environment's ``jobs`` queue as they arrive, so under load the thread
+runs them back to back without a round trip to the event loop between them. It logs each
+job's START when the job starts and END and REPORT as soon as it ends (so the log keeps
+Lambda's order), and hands the result to the owner (``EnvironmentOwner.post``). A job still
+queued can be taken back by the owner (``Job.withdraw``, ``Job.move``) as long as the thread
+has not begun it (``Job.begin``): all three happen under one lock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import ctypes
 import logging
+import math
 import queue
 import secrets
 import threading
@@ -21,15 +30,16 @@ from typing import Protocol
 from gateway.config import FunctionConfig, GatewaySettings
 from gateway.functions import logs, runtime
 from gateway.functions.context import ClientContext, LambdaContext, decode_client_context, log_stream_name
-from gateway.functions.invokers.interpreter import ENVIRON, prepare_import
+from gateway.functions.invokers.interpreter import ENVIRON, max_memory_used_mb, prepare_import
 from gateway.functions.logs import CAPTURE, EnvironmentLog, LogSink
+from gateway.models import InvocationResult
 
 _logger = logging.getLogger("gateway.functions")
 
 # Frames of the runtime's own code, left out of stack traces (awslambdaric drops bootstrap.py's).
 _RUNTIME_FILES = frozenset({__file__, runtime.__file__})
 
-RUNNING, FINISHING, TIMED_OUT = 0, 1, 2
+RUNNING, FINISHING, TIMED_OUT, QUEUED, WITHDRAWN = 0, 1, 2, 3, 4
 _STATE_LOCK = threading.Lock()
 
 
@@ -60,14 +70,16 @@ class Outcome:
 class Job:
     """One invocation on its way through an environment.
 
-    ``state`` decides, under a lock, who ends the invocation: the environment thread (it
-    finished: FINISHING) or the owner's timer (TIMED_OUT). The loser does nothing.
-    ``done``/``outcome`` carry the result back when the loop thread waits in place.
+    ``state`` decides, under a lock, who does what: a QUEUED job is begun by its environment's
+    thread (RUNNING), or withdrawn by the owner (its caller went away: WITHDRAWN), or moved by
+    the owner to another environment (still QUEUED, ``environment`` changed). A RUNNING job is
+    ended by the environment thread (it finished: FINISHING) or by the owner's timer
+    (TIMED_OUT). The loser does nothing.
     """
 
     __slots__ = (
-        "payload", "request_id", "trace_id", "client_context", "loop", "future", "timer", "state",
-        "environment", "submitted", "started", "start_logged", "init_ms", "done", "outcome", "invoked_arn",
+        "payload", "request_id", "trace_id", "client_context", "loop", "future", "state",
+        "environment", "submitted", "begun", "started", "start_logged", "init_ms", "invoked_arn",
     )
 
     def __init__(self, payload: bytes, request_id: str, trace_id: str | None, client_context: str | None,
@@ -80,15 +92,38 @@ class Job:
         self.client_context = client_context
         self.loop = loop
         self.future: asyncio.Future[object] = loop.create_future()
-        self.timer: asyncio.TimerHandle | None = None
-        self.state = RUNNING
+        self.state = QUEUED
         self.environment = environment
         self.submitted = time.perf_counter()
+        self.begun = self.submitted  # when the environment took it up (INIT, if cold, starts then)
         self.started: float | None = None  # when the handler phase began (after INIT)
         self.start_logged = False
         self.init_ms: float | None = None
-        self.done: threading.Lock | None = None
-        self.outcome: Outcome | None = None
+
+    def begin(self, environment: ThreadEnvironment) -> bool:
+        """From the environment thread: take the job up unless it was withdrawn or moved elsewhere."""
+        with _STATE_LOCK:
+            if self.state != QUEUED or self.environment is not environment:
+                return False
+            self.state = RUNNING
+            self.begun = time.perf_counter()
+            return True
+
+    def withdraw(self) -> bool:
+        """From the owner: drop a job not begun yet (its caller went away). False if it has begun."""
+        with _STATE_LOCK:
+            if self.state != QUEUED:
+                return False
+            self.state = WITHDRAWN
+            return True
+
+    def move(self, environment: ThreadEnvironment) -> bool:
+        """From the owner: send a job not begun yet to ``environment`` instead. False if it has begun."""
+        with _STATE_LOCK:
+            if self.state != QUEUED:
+                return False
+            self.environment = environment
+            return True
 
     def claim(self, state: int) -> bool:
         """Move from RUNNING to ``state``; False if the invocation has already been ended."""
@@ -105,23 +140,6 @@ class Job:
                 return False
             self.start_logged = True
             return True
-
-    def hand_over(self, outcome: Outcome) -> bool:
-        """From the environment thread: give the outcome to a loop thread waiting in place, if it still is."""
-        with _STATE_LOCK:
-            if self.done is None:
-                return False
-            self.outcome = outcome
-            self.done.release()
-            return True
-
-    def stop_waiting(self) -> bool:
-        """From the loop thread, after waiting in vain: True if the outcome arrived meanwhile."""
-        with _STATE_LOCK:
-            if self.outcome is not None:
-                return True
-            self.done = None
-            return False
 
 
 class Prewarm:
@@ -156,15 +174,20 @@ class EnvironmentOwner(Protocol):
     settings: GatewaySettings
     sink: LogSink
 
-    def post(self, job: Job, outcome: Outcome) -> None: ...
+    def post(self, job: Job, result: InvocationResult, keep: bool) -> None:
+        """From the environment thread: the job's result (END and REPORT are logged). ``keep`` is
+        False when the environment has ended (the jobs queued behind it need a new one)."""
 
-    def post_init_done(self, job: Job) -> None: ...
+    def init_limit(self) -> float:
+        """How long INIT may take within an invocation (seconds)."""
+        ...
 
 
 class ThreadEnvironment:
     """One execution environment: a daemon thread that runs INIT once, then jobs one at a time."""
 
-    def __init__(self, owner: EnvironmentOwner, *, initialization_type: str = "on-demand") -> None:
+    def __init__(self, owner: EnvironmentOwner, *, initialization_type: str = "on-demand",
+                 previous: ThreadEnvironment | None = None) -> None:
         fn = owner.function
         self.function = fn
         self.owner = owner
@@ -177,7 +200,13 @@ class ThreadEnvironment:
         self.handler: runtime.Handler | None = None
         self.init_ms: float | None = None  # set by INIT, reported by the first invocation
         self.alive = True
-        self.fast = False  # the last handler run was quick (the owner may wait for the next in place)
+        # The job being run and when its current phase (INIT, then the handler) must end
+        # (perf_counter), or None between jobs. Written by the thread, read by the owner's timer.
+        self.running: tuple[Job, float] | None = None
+        self.submitted: collections.deque[Job] = collections.deque()  # owner's: queued or running here
+        self.timer: asyncio.TimerHandle | None = None  # owner's: the timeout watch
+        self.previous = previous  # a retired environment whose invocation must end before this one starts
+        self.finished = threading.Event()  # set when this environment runs nothing more
         self.thread = threading.Thread(target=self._run, name=f"lambda:{fn.name}", daemon=True)
         self.thread.start()
 
@@ -186,6 +215,10 @@ class ThreadEnvironment:
     def discard(self) -> None:
         """Abandon the environment: silence its thread, stop it if it ever returns, never wait."""
         self.alive = False
+        self.finished.set()
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         ident = self.thread.ident or 0
         CAPTURE.silence(ident)
         ENVIRON.release(self)
@@ -208,6 +241,9 @@ class ThreadEnvironment:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:
+            if self.previous is not None:  # hot reload: the retired environment's invocation ends first
+                self.previous.finished.wait()
+                self.previous = None
             while self.alive:
                 job = self.jobs.get()
                 if job is None:
@@ -222,6 +258,8 @@ class ThreadEnvironment:
             self.alive = False
             _logger.exception("in-process environment of %r stopped unexpectedly", self.function.name)
         finally:
+            self.running = None
+            self.finished.set()
             CAPTURE.detach(ident)
             # An environment that ends on its own (INIT failed, the runtime exited) gives os.environ back.
             ENVIRON.release(self)
@@ -231,18 +269,54 @@ class ThreadEnvironment:
                 pass
 
     def _serve(self, job: Job) -> None:
+        if not job.begin(self):
+            return  # withdrawn, or moved to another environment
         if self.handler is None:
+            self.running = (job, job.begun + self.owner.init_limit())
             failure = self._initialise(job)
             if failure is not None:
                 self.alive = False
+                self.running = None
                 if job.claim(FINISHING):
-                    self.owner.post(job, failure)
+                    self._complete(job, failure)
                 return
-            self.owner.post_init_done(job)
+        elif job.log_start():
+            self.log.emit(logs.start_line(job.request_id, self.function.version))
         outcome = self._invoke(job)
+        self.running = None
         if outcome is not None:
-            self.fast = outcome.duration_ms < 1.0
-            self.owner.post(job, outcome)
+            self._complete(job, outcome)
+
+    def _complete(self, job: Job, outcome: Outcome) -> None:
+        """Log END and REPORT (one write) and hand the result to the owner."""
+        if outcome.note is not None:
+            self.log.emit(outcome.note)
+        result = self.report(job, outcome.payload, outcome.function_error, outcome.duration_ms, outcome.init_ms,
+                             report_init=outcome.report_init, status=outcome.status,
+                             error_type=outcome.error_type)
+        self.owner.post(job, result, outcome.keep)
+
+    def report(self, job: Job, payload: bytes, function_error: str | None, duration_ms: float,
+               init_ms: float | None, *, report_init: bool = True, status: str | None = None,
+               error_type: str | None = None) -> InvocationResult:
+        """Log END and REPORT and build the result (the owner's timer calls it too, for a timeout).
+
+        Billed Duration: 1 ms granularity, rounded up, and INIT is billed too (since
+        2025-08-01: https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/).
+        """
+        request_id = job.request_id
+        billed_ms = max(1, math.ceil(duration_ms + ((init_ms or 0.0) if report_init else 0.0)))
+        memory_mb = max_memory_used_mb()
+        self.log.emit_all((logs.end_line(request_id), logs.report_line(
+            request_id, duration_ms=duration_ms, billed_ms=billed_ms, memory_size=self.function.memory_size,
+            max_memory_mb=memory_mb, init_ms=init_ms if report_init else None, status=status,
+            error_type=error_type,
+        )))
+        return InvocationResult(
+            payload=payload, function_error=function_error, request_id=request_id, log_tail=self.log.take_tail(),
+            duration_ms=duration_ms, billed_duration_ms=billed_ms, init_duration_ms=init_ms,
+            max_memory_used_mb=memory_mb,
+        )
 
     def _initialise(self, job: Job) -> Outcome | None:
         """INIT: import the handler. On failure, log as Lambda does and return the invocation's outcome.
@@ -267,7 +341,7 @@ class ThreadEnvironment:
             payload, error_type, init_ms = self._init_failed(exc, start, job.request_id, phase="invoke")
         if job.log_start():
             self.log.emit(logs.start_line(job.request_id, self.function.version))
-        duration_ms = (time.perf_counter() - job.submitted) * 1000
+        duration_ms = (time.perf_counter() - job.begun) * 1000
         return Outcome(payload, "Unhandled", duration_ms, init_ms, report_init=False, status="error",
                        error_type=error_type, note=logs.init_failure_lines(error_type), keep=False)
 
@@ -297,13 +371,15 @@ class ThreadEnvironment:
         return payload, error_type, init_ms
 
     def _prewarm(self) -> bool:
-        """INIT before any invocation (provisioned concurrency); False if it failed.
+        """INIT before any invocation (provisioned concurrency), unless done already; False if it failed.
 
         The first invocation's REPORT then has no Init Duration, and INIT's output is not part of
         its log tail. A failed INIT is logged (``INIT_REPORT ... Phase: init``) and ends the
         environment: the next invocation starts an on-demand one, whose INIT runs again.
         https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html
         """
+        if self.handler is not None:
+            return True
         ENVIRON.activate(self, self.variables, None)
         self.log.request_id = ""
         start = time.perf_counter()
@@ -331,6 +407,7 @@ class ThreadEnvironment:
         error_entry = ""
         keep = True
         job.started = started = time.perf_counter()
+        self.running = (job, started + self.function.timeout)
         try:
             context = self._context(job, int(time.time() * 1000) + int(self.function.timeout * 1000))
             payload = runtime.marshal_response(handler(runtime.unmarshal_event(job.payload), context))
