@@ -9,7 +9,8 @@ import gzip
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,11 @@ upstream_app = Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "HE
                                                                       "PATCH", "OPTIONS"])])
 
 
-@pytest.fixture(scope="session")
-def upstream() -> Iterator[str]:
-    """``http://127.0.0.1:PORT`` of the real upstream."""
+@contextmanager
+def serve_asgi(app: Any, on_loop: Callable[[asyncio.AbstractEventLoop], None] | None = None) -> Iterator[str]:
+    """Serve ``app`` with hypercorn on an ephemeral loopback port in a thread; yields ``http://127.0.0.1:PORT``.
+
+    ``on_loop`` gets the server's event loop once it runs (for apps that schedule work on it)."""
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
@@ -67,20 +70,29 @@ def upstream() -> Iterator[str]:
     def run() -> None:
         async def main() -> None:
             state["loop"] = asyncio.get_running_loop()
+            if on_loop is not None:
+                on_loop(state["loop"])
             state["stop"] = asyncio.Event()
             ready.set()
-            await serve(upstream_app, config, shutdown_trigger=state["stop"].wait)  # type: ignore[arg-type]
+            await serve(app, config, shutdown_trigger=state["stop"].wait)
 
         asyncio.run(main())
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    ready.wait(10)
+    assert ready.wait(10)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         state["loop"].call_soon_threadsafe(state["stop"].set)
         thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of the real upstream."""
+    with serve_asgi(upstream_app) as url:
+        yield url
 
 
 def free_port() -> int:

@@ -6,12 +6,10 @@ and invalidations through the admin listener and the ``gateway invalidate`` comm
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from starlette.routing import Route
 
 from gateway.config import GatewayConfig
 from gateway.testing import RunningGateway, start_gateway
+from tests.edge.conftest import serve_asgi
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -56,37 +55,8 @@ upstream_app = Starlette(routes=[Route("/{path:path}", origin, methods=["GET", "
 
 @pytest.fixture(scope="module")
 def counting_upstream() -> Iterator[str]:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    sock.setblocking(False)
-    port = sock.getsockname()[1]
-    config = Config()
-    config.bind = [f"fd://{sock.detach()}"]
-    config.accesslog = None
-    state: dict[str, Any] = {}
-    ready = threading.Event()
-
-    def run() -> None:
-        async def main() -> None:
-            state["loop"] = asyncio.get_running_loop()
-            state["stop"] = asyncio.Event()
-            ready.set()
-            await serve(upstream_app, config, shutdown_trigger=state["stop"].wait)  # type: ignore[arg-type]
-
-        asyncio.run(main())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    ready.wait(10)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        state["loop"].call_soon_threadsafe(state["stop"].set)
-        thread.join(10)
+    with serve_asgi(upstream_app) as url:
+        yield url
 
 
 def _fn(handler: str) -> dict[str, Any]:

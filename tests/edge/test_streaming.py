@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.edge.conftest import HANDLERS, HERE, free_port
+from tests.edge.conftest import HANDLERS, HERE, free_port, serve_asgi
 
 BIG = 50 * 1024 * 1024
 PIECE = bytes(range(256)) * 256  # 64 KiB
@@ -101,39 +101,14 @@ upstream_app = Starlette(routes=[
 ])
 
 
+def _set_loop(loop: asyncio.AbstractEventLoop) -> None:
+    UPSTREAM.loop = loop
+
+
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    sock.setblocking(False)
-    port = sock.getsockname()[1]
-    config = Config()
-    config.bind = [f"fd://{sock.detach()}"]
-    config.accesslog = None
-    state: dict[str, Any] = {}
-    ready = threading.Event()
-
-    def run() -> None:
-        async def main() -> None:
-            state["loop"] = UPSTREAM.loop = asyncio.get_running_loop()
-            state["stop"] = asyncio.Event()
-            ready.set()
-            await serve(upstream_app, config, shutdown_trigger=state["stop"].wait)  # type: ignore[arg-type]
-
-        asyncio.run(main())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        state["loop"].call_soon_threadsafe(state["stop"].set)
-        thread.join(10)
+    with serve_asgi(upstream_app, on_loop=_set_loop) as url:
+        yield url
 
 
 def _config(upstream: str, listen: str = "127.0.0.1:0") -> dict[str, Any]:
