@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import math
 import re
+import sys
 import threading
 import time
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 from gateway.config import FunctionConfig, GatewaySettings
 from gateway.errors import Throttled
 from gateway.functions.invokers import inprocess
+from gateway.functions.logs import stderr_sink
 from tests.functions.conftest import HANDLERS, REPORT, Logs, ServiceFactory
 from tests.functions.conftest import function as any_function
 
@@ -450,3 +453,120 @@ async def test_init_that_overruns_is_a_timeout(
     assert entries[2].endswith(" r-1 Task timed out after 0.30 seconds")
     report = REPORT.match(entries[4])
     assert report is not None and (report["init"], report["status"]) == (None, "timeout")
+
+
+# -- queued invocations run back to back in the environment thread -----------------------------------
+
+
+async def test_invocations_queued_behind_a_timed_out_one_go_to_a_fresh_environment(
+    service_factory: ServiceFactory, logs: Logs
+) -> None:
+    service = service_factory(function("slowq", "count_or_sleep", timeout=0.5))
+    assert (await service.invoke("slowq", b"{}")).payload == b"1"
+    slow, second, third = await asyncio.gather(
+        service.invoke("slowq", b'{"sleep": 1.0}', request_id="r-slow"),
+        service.invoke("slowq", b"{}", request_id="r-2"),
+        service.invoke("slowq", b"{}", request_id="r-3"),
+    )
+    assert json.loads(slow.payload)["errorType"] == "Sandbox.Timedout"
+    # Neither queued invocation was lost or answered with the timeout: both ran, in order, in a new
+    # environment whose INIT reset the module's counter.
+    assert (second.payload, second.function_error) == (b"1", None)
+    assert (third.payload, third.function_error) == (b"2", None)
+    assert second.init_duration_ms is not None and third.init_duration_ms is None
+    entries = logs.of("slowq")
+    slow_report = next(i for i, e in enumerate(entries) if e.startswith("REPORT RequestId: r-slow\t"))
+    assert entries.index("START RequestId: r-2 Version: $LATEST") > slow_report
+    assert logs.invocation("slowq", "r-2")[-2:][0] == "END RequestId: r-2"
+    assert logs.invocation("slowq", "r-3")[0] == "START RequestId: r-3 Version: $LATEST"
+    assert "after the sleep" not in logs.of("slowq")
+
+
+async def test_each_queued_invocations_timeout_counts_from_its_own_start(service_factory: ServiceFactory) -> None:
+    service = service_factory(function("timedq", "timed", timeout=0.5))
+    await service.invoke("timedq", b'{"seconds": 0}')  # warm up
+    # The second waits about 0.3 s for the first, then runs 0.3 s: 0.6 s after it was queued, within its 0.5 s.
+    first, second = await asyncio.gather(service.invoke("timedq", b'{"seconds": 0.3}'),
+                                         service.invoke("timedq", b'{"seconds": 0.3}'))
+    assert (first.function_error, second.function_error) == (None, None)
+    assert json.loads(second.payload)[0] >= json.loads(first.payload)[1]
+
+
+async def test_a_cancelled_caller_still_queued_never_runs(service_factory: ServiceFactory, logs: Logs) -> None:
+    service = service_factory(function("countq", "count_or_sleep"))
+    assert (await service.invoke("countq", b"{}")).payload == b"1"
+    running = asyncio.create_task(service.invoke("countq", b'{"sleep": 0.2}'))
+    queued = asyncio.create_task(service.invoke("countq", b"{}", request_id="r-gone"))
+    await asyncio.sleep(0.05)
+    queued.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await queued
+    assert (await running).payload == b'"woke up"'
+    assert (await service.invoke("countq", b"{}")).payload == b"2"  # the withdrawn one did not count
+    assert "START RequestId: r-gone Version: $LATEST" not in logs.of("countq")
+
+
+async def test_jobs_queued_behind_a_runtime_exit_get_a_new_environment(service_factory: ServiceFactory) -> None:
+    service = service_factory(function("exitq", "exits"))
+    exited, after = await asyncio.gather(service.invoke("exitq", b'{"code": 3}'),
+                                         service.invoke("exitq", b'{"code": 4}'))
+    assert json.loads(exited.payload)["errorType"] == "Runtime.ExitError"
+    assert json.loads(after.payload)["errorType"] == "Runtime.ExitError"
+    assert after.init_duration_ms is not None  # the second ran in a fresh environment (its own INIT)
+
+
+async def test_end_and_report_reach_stderr_in_one_write(
+    service_factory: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Recorder(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return super().write(text)
+
+    recorder = Recorder()
+    monkeypatch.setattr(sys, "stderr", recorder)
+    service = service_factory(function("quiet", "count_or_sleep"), log=stderr_sink)
+    await service.invoke("quiet", b"{}", request_id="r-1")
+    result = await service.invoke("quiet", b"{}", request_id="r-2")
+    mine = [text for text in recorder.writes if "r-2" in text]
+    assert mine[0] == "quiet | START RequestId: r-2 Version: $LATEST\n"
+    assert len(mine) == 2
+    end, report, empty = mine[1].split("\n")
+    assert (end, empty) == ("quiet | END RequestId: r-2", "")
+    assert REPORT.match(report.removeprefix("quiet | ")) is not None
+    assert result.log_tail == "START RequestId: r-2 Version: $LATEST\nEND RequestId: r-2\n" + report[8:] + "\n"
+
+
+async def test_hot_reload_moves_queued_invocations_to_the_new_environment(
+    service_factory: ServiceFactory, tmp_path
+) -> None:
+    source = "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return {!r}\n"
+    (tmp_path / "lgw_reloaded.py").write_text(source.format("v1"))
+    service = service_factory(function("reloaded", "lgw_reloaded.handler", code_uri=tmp_path))
+    assert (await service.invoke("reloaded", b"{}")).payload == b'"v1"'
+    running = asyncio.create_task(service.invoke("reloaded", b'{"sleep": 0.3}'))
+    queued = asyncio.create_task(service.invoke("reloaded", b"{}"))  # queued before the reload
+    await asyncio.sleep(0.1)
+    (tmp_path / "lgw_reloaded.py").write_text(source.format("v2"))
+    service.retire_environments("reloaded")
+    assert (await running).payload == b'"v1"'  # the busy environment finishes with the old code
+    assert (await queued).payload == b'"v2"'
+
+
+async def test_invocations_queued_behind_provisioned_init_run_warm(
+    service_factory: ServiceFactory, tmp_path
+) -> None:
+    (tmp_path / "lgw_slow_boot.py").write_text(
+        "import time\ntime.sleep(0.2)\ndef handler(event, context):\n    return 'ok'\n")
+    service = service_factory(function("boot", "lgw_slow_boot.handler", code_uri=tmp_path,
+                                       provisioned_concurrency=1))
+    prewarm = asyncio.create_task(service.start())
+    await asyncio.sleep(0.05)
+    first, second = await asyncio.gather(service.invoke("boot", b"{}"), service.invoke("boot", b"{}"))
+    await prewarm
+    assert (first.payload, second.payload) == (b'"ok"', b'"ok"')
+    assert (first.init_duration_ms, second.init_duration_ms) == (None, None)
