@@ -41,6 +41,13 @@ def test_config_example_loads() -> None:
     assert config.albs[0].rules[0].path == ("/health",)
     assert config.function_urls[0].auth_type == "NONE"
     assert len(config.function_urls[0].url_id) == 32
+    site = config.distributions[0]
+    assert (site.name, site.listen) == ("site", Address("127.0.0.1", 3005))
+    assert [(o.id, o.url, o.front) for o in site.origins] == [("dev", "http://127.0.0.1:5173", None),
+                                                               ("api", None, "web")]
+    assert [(b.path, b.origin) for b in site.behaviors] == [("/api/*", "api"), ("*", "dev")]
+    cache = site.behaviors[1].cache
+    assert cache is not None and (cache.default_ttl, cache.query_strings) == (86400, ("v",))
 
 
 def test_builtin_example_loads() -> None:
