@@ -99,11 +99,11 @@ def report(server: str, runs: dict[str, list[Run]], ratios: list[float]) -> str:
               "errors"]
     rows = []
     for kind, kind_runs in runs.items():
-        ratio = f"{harness.median(ratios):.2f}" if kind == "process" else "1.00"
+        ratio_text = f"{harness.median(ratios):.2f}" if kind == "process" else "1.00"
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}" if kind == "process" else ""
         rows.append([kind, f"{harness.median([r.rps for r in kind_runs]):.0f}",
                      f"{harness.median([r.p50_ms for r in kind_runs]):.2f}",
-                     f"{harness.median([r.p99_ms for r in kind_runs]):.2f}", ratio, spread,
+                     f"{harness.median([r.p99_ms for r in kind_runs]):.2f}", ratio_text, spread,
                      harness.num(harness.median_or_none([r.cpu_us_per_request for r in kind_runs])),
                      str(sum(r.socket_errors + r.non_2xx for r in kind_runs))])
     ratio = harness.median(ratios)

@@ -115,7 +115,7 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
 def test_from_mapping_is_frozen() -> None:
     config = GatewayConfig.from_mapping({})
     with pytest.raises(AttributeError):
-        config.gateway = None  # type: ignore[misc]
+        config.gateway = None  # type: ignore[misc, assignment]  # deliberately: frozen
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -54,11 +54,11 @@ from gateway.models import Authorization, HttpRequest, InvocationContext, RouteM
 with warnings.catch_warnings():
     # authlib 1.9 deprecates authlib.jose in favour of joserfc; it works until authlib 2.0. Importing
     # authlib.deprecate installs an "always" filter for its warning: ours goes in front of it.
-    import authlib.deprecate  # type: ignore[import-untyped]
+    import authlib.deprecate
 
     warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
-    from authlib.jose import JsonWebKey, JsonWebToken, KeySet  # type: ignore[import-untyped]
-    from authlib.jose.errors import JoseError  # type: ignore[import-untyped]
+    from authlib.jose import JsonWebKey, JsonWebToken, KeySet
+    from authlib.jose.errors import JoseError
 
 log = logging.getLogger("gateway")
 

@@ -41,6 +41,12 @@ class Client:
     """``context.client_context.client``: the mobile client the caller described."""
 
     __slots__ = ("installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name")
+    # Whatever the caller's JSON held (set by name below), so Any.
+    installation_id: Any
+    app_title: Any
+    app_version_name: Any
+    app_version_code: Any
+    app_package_name: Any
 
     def __init__(self, fields: Mapping[str, Any]) -> None:
         for name in self.__slots__:

@@ -24,10 +24,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 with warnings.catch_warnings():
-    import authlib.deprecate  # type: ignore[import-untyped]
+    import authlib.deprecate
 
     warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
-    from authlib.jose import JsonWebKey, jwt  # type: ignore[import-untyped]
+    from authlib.jose import JsonWebKey, jwt
 
 
 def new_key(kid: str) -> Any:

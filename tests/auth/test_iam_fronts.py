@@ -200,7 +200,7 @@ def test_boto3_session_credentials_sign_a_function_url(urls: dict[str, str]) -> 
                             region_name=REGION)
     creds = session.get_credentials()
     assert creds is not None
-    request = sign("GET", urls["event-url"] + "boto3", creds.get_frozen_credentials(), "lambda",  # type: ignore[arg-type]
+    request = sign("GET", urls["event-url"] + "boto3", creds.get_frozen_credentials(), "lambda",
                    region=session.region_name or REGION)
     assert event_of(send(request))["requestContext"]["authorizer"]["iam"]["userArn"] == ALICE["arn"]
 

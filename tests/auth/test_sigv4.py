@@ -25,7 +25,7 @@ TOKEN = (
 HOST = "https://example.amazonaws.com"
 
 # (name, method, URL, headers, body, session token, the signature the test suite publishes)
-SUITE = [
+SUITE: list[tuple[str, str, str, list[tuple[str, str]], bytes, str | None, str]] = [
     ("get-vanilla", "GET", f"{HOST}/", [], b"", None,
      "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
     ("post-vanilla", "POST", f"{HOST}/", [], b"", None,

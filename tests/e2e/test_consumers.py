@@ -58,7 +58,8 @@ def _echo(client: httpx.Client, url: str, **kwargs: Any) -> dict[str, Any]:
     response = client.request(kwargs.pop("method", "GET"), url, **kwargs)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 @pytest.mark.parametrize("consumer", CONSUMERS)

@@ -99,7 +99,8 @@ def _request_id(kind: str, event: dict[str, Any]) -> str | None:
 
 def _epoch_ms(kind: str, event: dict[str, Any]) -> int:
     ctx = event["requestContext"]
-    return ctx["requestTimeEpoch"] if kind in ("rest", "http_v1") else ctx["timeEpoch"]
+    epoch_ms: int = ctx["requestTimeEpoch"] if kind in ("rest", "http_v1") else ctx["timeEpoch"]
+    return epoch_ms
 
 
 @pytest.mark.parametrize("kind", [k for k in ALL_KINDS if not k.startswith("alb")])
@@ -137,7 +138,8 @@ def _header_name(kind: str, lower: str) -> str:
 
 def _one(kind: str, event: dict[str, Any], lower: str) -> str:
     value = _headers(event)[_header_name(kind, lower)]
-    return value[0] if isinstance(value, list) else value
+    one: str = value[0] if isinstance(value, list) else value
+    return one
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)

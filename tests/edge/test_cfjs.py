@@ -207,15 +207,15 @@ def test_context_is_reused_per_thread_and_fresh_after_a_failure(tmp_path: Path) 
         "  return {statusCode: 200, body: String(calls)};\n}\n")
     f = CloudFrontFunction(tmp_path / "count.js")
     ok = EdgeRequest(method="GET", uri="/", querystring="", headers=())
-    assert [run_req(f, ok).body for _ in range(3)] == [b"1", b"2", b"3"]  # type: ignore[union-attr]
+    assert [run_req(f, ok).body for _ in range(3)] == [b"1", b"2", b"3"]
     seen: list[bytes] = []
-    thread = threading.Thread(target=lambda: seen.extend(run_req(f, ok).body for _ in range(2)))  # type: ignore[union-attr]
+    thread = threading.Thread(target=lambda: seen.extend(run_req(f, ok).body for _ in range(2)))
     thread.start()
     thread.join()
     assert seen == [b"1", b"2"]  # another thread: its own context
     with pytest.raises(EdgeExecutionError):
         run_req(f, EdgeRequest(method="GET", uri="/fail", querystring="", headers=()))
-    assert run_req(f, ok).body == b"1"  # type: ignore[union-attr]
+    assert run_req(f, ok).body == b"1"
 
 
 # -- loading ----------------------------------------------------------------------------------------

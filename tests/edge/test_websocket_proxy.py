@@ -7,7 +7,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from tests.edge.conftest import HANDLERS, HERE, free_port
 
@@ -119,7 +120,7 @@ def ws_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
         thread.join(10)
 
 
-def _select(connection: ServerConnection, offered: Any) -> str | None:
+def _select(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
     """The origin supports ``superchat`` and ``vite-hmr``; it picks the first of those offered."""
     return next((p for p in offered if p in ("superchat", "vite-hmr")), None)
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from gateway.config import GatewaySettings
 from gateway.errors import Throttled
+from gateway.functions import FunctionsService
 from gateway.functions.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT, ConcurrencyLimits
 from gateway.functions.invokers import INVOKERS
 from gateway.models import InvocationResult
@@ -24,14 +26,15 @@ from tests.functions.conftest import REPORT, Logs, ServiceFactory, function
 ISOLATIONS = [kind for kind in ("inprocess", "process") if kind in INVOKERS]
 
 
-async def burst(service: object, name: str, count: int, event: dict[str, object]) -> list[object]:
+async def burst(service: FunctionsService, name: str, count: int,
+                event: Mapping[str, object]) -> list[InvocationResult | BaseException]:
     """``count`` invocations that all arrive before any is answered; results or exceptions."""
     payload = json.dumps(event).encode()
-    calls = [service.invoke(name, payload) for _ in range(count)]  # type: ignore[attr-defined]
+    calls = [service.invoke(name, payload) for _ in range(count)]
     return await asyncio.gather(*calls, return_exceptions=True)
 
 
-def throttles(outcomes: list[object]) -> list[Throttled]:
+def throttles(outcomes: Sequence[object]) -> list[Throttled]:
     return [o for o in outcomes if isinstance(o, Throttled)]
 
 

@@ -10,6 +10,7 @@ import re
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,7 +244,7 @@ async def test_sys_exit_is_a_runtime_exit_error(service_factory: ServiceFactory,
 
 
 async def test_missing_module_fails_every_invocation_until_the_file_exists(
-    service_factory: ServiceFactory, logs: Logs, tmp_path
+    service_factory: ServiceFactory, logs: Logs, tmp_path: Path
 ) -> None:
     service = service_factory(function("late", "lgw_late_module.handler", code_uri=tmp_path))
     expected = (
@@ -294,7 +295,7 @@ async def test_missing_handler_attribute(service_factory: ServiceFactory) -> Non
     )
 
 
-async def test_syntax_error_then_fixed(service_factory: ServiceFactory, logs: Logs, tmp_path) -> None:
+async def test_syntax_error_then_fixed(service_factory: ServiceFactory, logs: Logs, tmp_path: Path) -> None:
     path = tmp_path / "lgw_broken.py"
     path.write_text("def handler(event, context)\n    return 1\n")
     service = service_factory(function("broken", "lgw_broken.handler", code_uri=tmp_path))
@@ -315,7 +316,7 @@ async def test_syntax_error_then_fixed(service_factory: ServiceFactory, logs: Lo
 
 
 async def test_exception_during_import_reports_its_own_type(
-    service_factory: ServiceFactory, logs: Logs, tmp_path
+    service_factory: ServiceFactory, logs: Logs, tmp_path: Path
 ) -> None:
     path = tmp_path / "lgw_initboom.py"
     path.write_text("import os\nraise RuntimeError('bad config')\n")
@@ -419,7 +420,7 @@ async def test_a_cancelled_caller_does_not_free_the_environment_early(service_fa
 
 
 async def test_init_output_comes_before_start_and_is_in_the_first_tail(
-    service_factory: ServiceFactory, logs: Logs, tmp_path
+    service_factory: ServiceFactory, logs: Logs, tmp_path: Path
 ) -> None:
     (tmp_path / "lgw_noisy_init.py").write_text(
         "import logging\nprint('loading config')\nlogging.getLogger().warning('cold')\n"
@@ -437,7 +438,7 @@ async def test_init_output_comes_before_start_and_is_in_the_first_tail(
 
 
 async def test_init_that_overruns_is_a_timeout(
-    service_factory: ServiceFactory, logs: Logs, tmp_path, monkeypatch: pytest.MonkeyPatch
+    service_factory: ServiceFactory, logs: Logs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(inprocess, "INIT_LIMIT", 0.3)
     source = "import time\ntime.sleep(1)\ndef handler(event, context):\n    return 1\n"
@@ -542,7 +543,7 @@ async def test_end_and_report_reach_stderr_in_one_write(
 
 
 async def test_hot_reload_moves_queued_invocations_to_the_new_environment(
-    service_factory: ServiceFactory, tmp_path
+    service_factory: ServiceFactory, tmp_path: Path
 ) -> None:
     source = "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return {!r}\n"
     (tmp_path / "lgw_reloaded.py").write_text(source.format("v1"))
@@ -558,7 +559,7 @@ async def test_hot_reload_moves_queued_invocations_to_the_new_environment(
 
 
 async def test_invocations_queued_behind_provisioned_init_run_warm(
-    service_factory: ServiceFactory, tmp_path
+    service_factory: ServiceFactory, tmp_path: Path
 ) -> None:
     (tmp_path / "lgw_slow_boot.py").write_text(
         "import time\ntime.sleep(0.2)\ndef handler(event, context):\n    return 'ok'\n")

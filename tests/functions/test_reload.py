@@ -8,6 +8,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -108,7 +109,7 @@ async def test_the_watcher_reports_the_functions_of_a_changed_tree(tmp_path: Pat
 
 @pytest.mark.parametrize("isolation", ["inprocess", "process"])
 async def test_an_edit_is_served_without_a_restart(tmp_path: Path, service_factory: ServiceFactory,
-                                                   isolation: str) -> None:
+                                                   isolation: Literal["inprocess", "process"]) -> None:
     code = handler_dir(tmp_path, "v1")
     service = service_factory(FunctionConfig(name="fn", handler="reload_app.handler", code_uri=code, timeout=5,
                                              isolation=isolation))
@@ -126,7 +127,7 @@ async def test_an_edit_is_served_without_a_restart(tmp_path: Path, service_facto
 
 @pytest.mark.parametrize("isolation", ["inprocess", "process"])
 async def test_a_change_in_a_layer_is_picked_up(tmp_path: Path, service_factory: ServiceFactory,
-                                                isolation: str) -> None:
+                                                isolation: Literal["inprocess", "process"]) -> None:
     code = tmp_path / "code"
     code.mkdir()
     write(code / "layered_app.py", "from layered_shared import VALUE\n\ndef handler(event, context):\n"
@@ -149,7 +150,7 @@ async def test_a_change_in_a_layer_is_picked_up(tmp_path: Path, service_factory:
 
 @pytest.mark.parametrize("isolation", ["inprocess", "process"])
 async def test_a_busy_environment_finishes_with_the_old_code(tmp_path: Path, service_factory: ServiceFactory,
-                                                             isolation: str) -> None:
+                                                             isolation: Literal["inprocess", "process"]) -> None:
     code = handler_dir(tmp_path, "v1", module="busy_app")
     service = service_factory(FunctionConfig(name="fn", handler="busy_app.handler", code_uri=code, timeout=5,
                                              isolation=isolation))
@@ -166,7 +167,7 @@ async def test_a_busy_environment_finishes_with_the_old_code(tmp_path: Path, ser
 
 @pytest.mark.parametrize("isolation", ["inprocess", "process"])
 async def test_retiring_an_idle_environment_and_unknown_names(tmp_path: Path, service_factory: ServiceFactory,
-                                                              isolation: str) -> None:
+                                                              isolation: Literal["inprocess", "process"]) -> None:
     code = handler_dir(tmp_path, "v1", module="idle_app")
     service = service_factory(FunctionConfig(name="fn", handler="idle_app.handler", code_uri=code,
                                              isolation=isolation))

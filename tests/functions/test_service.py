@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -153,7 +154,7 @@ async def test_function_records_can_be_kept_out_of_the_gateways_handlers(
     assert any(entry.endswith("\tan error") for _, entry in logs.entries)
 
 
-def test_check_warns_about_missing_modules_without_running_code(tmp_path) -> None:
+def test_check_warns_about_missing_modules_without_running_code(tmp_path: Path) -> None:
     (tmp_path / "lgw_handlers.py").write_text("raise SystemExit('must not run')\n")
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("raise SystemExit('must not run')\n")

@@ -14,12 +14,18 @@ from gateway.functions.invokers.crashes import exit_message, service_error
 
 
 def test_frames_survive_any_split() -> None:
-    frames = [(wire.INVOKE, {"id": "r-1", "deadline_ms": 5}, b'{"k": "v"}'), (wire.LOG, {}, "é\n".encode()),
-              (wire.RESULT, {"maxrss": 1}, b"x" * 70000)]
+    frames: list[tuple[bytes, dict[str, Any], bytes]] = [
+        (wire.INVOKE, {"id": "r-1", "deadline_ms": 5}, b'{"k": "v"}'), (wire.LOG, {}, "é\n".encode()),
+        (wire.RESULT, {"maxrss": 1}, b"x" * 70000)]
     data = b"".join(wire.pack(kind, header or None, body) for kind, header, body in frames)
+    got: list[tuple[bytes, dict[str, Any], bytes]] = []
+
+    def on_frame(kind: bytes, header: dict[str, Any], body: bytes) -> None:
+        got.append((kind, header, body))
+
     for size in (1, 7, 9, 1000, len(data)):
-        got: list[tuple[bytes, dict[str, Any], bytes]] = []
-        parser = wire.FrameParser(lambda kind, header, body, got=got: got.append((kind, header, body)))
+        got.clear()
+        parser = wire.FrameParser(on_frame)
         for start in range(0, len(data), size):
             parser.feed(data[start:start + size])
         assert got == frames

@@ -1,38 +1,41 @@
 """Handlers for the functions tests (code_uri = this directory). Plain Lambda handlers."""
 
+from __future__ import annotations
+
 import asyncio
 import logging
 import os
 import sys
 import time
+from typing import Any
 
 COUNTER = 0
 INIT_TIME = time.time()
 
 
-def echo(event, context):
+def echo(event: dict[str, Any], context: Any) -> Any:
     return event
 
 
-def count(event, context):
+def count(event: dict[str, Any], context: Any) -> Any:
     global COUNTER
     COUNTER += 1
     return {"count": COUNTER, "init_time": INIT_TIME}
 
 
-def boom(event, context):
+def boom(event: dict[str, Any], context: Any) -> Any:
     raise ValueError("requested failure")
 
 
-def nested_boom(event, context):
+def nested_boom(event: dict[str, Any], context: Any) -> Any:
     return _inner(event)
 
 
-def _inner(event):
+def _inner(event: dict[str, Any]) -> Any:
     raise KeyError(event.get("key", "missing"))
 
 
-def context_fields(event, context):
+def context_fields(event: dict[str, Any], context: Any) -> Any:
     return {
         "aws_request_id": context.aws_request_id,
         "function_name": context.function_name,
@@ -52,17 +55,17 @@ def context_fields(event, context):
     }
 
 
-def environ(event, context):
+def environ(event: dict[str, Any], context: Any) -> Any:
     return {name: os.environ.get(name) for name in event["names"]}
 
 
-def set_environ(event, context):
+def set_environ(event: dict[str, Any], context: Any) -> Any:
     if "value" in event:
         os.environ[event["name"]] = event["value"]
     return os.environ.get(event["name"])
 
 
-def chatty(event, context):
+def chatty(event: dict[str, Any], context: Any) -> Any:
     print("hello from print")
     print("two", "parts")
     sys.stderr.write("to stderr\n")
@@ -73,50 +76,50 @@ def chatty(event, context):
     return "ok"
 
 
-async def _double(n):
+async def _double(n: int) -> int:
     await asyncio.sleep(0)
     return n * 2
 
 
-def uses_asyncio(event, context):
+def uses_asyncio(event: dict[str, Any], context: Any) -> Any:
     loop = asyncio.get_event_loop()
     return loop.run_until_complete(_double(event["n"]))
 
 
-def unserialisable(event, context):
+def unserialisable(event: dict[str, Any], context: Any) -> Any:
     return {"a": {1, 2}}
 
 
-def huge(event, context):
+def huge(event: dict[str, Any], context: Any) -> Any:
     return "x" * event["length"]
 
 
-def raw_bytes(event, context):
+def raw_bytes(event: dict[str, Any], context: Any) -> Any:
     return b"\x00\xffraw"
 
 
-def sleepy(event, context):
+def sleepy(event: dict[str, Any], context: Any) -> Any:
     time.sleep(event.get("seconds", 5))
     return "woke up"
 
 
-def timed(event, context):
+def timed(event: dict[str, Any], context: Any) -> Any:
     start = time.monotonic()
     time.sleep(event.get("seconds", 0.2))
     return [start, time.monotonic()]
 
 
-def exits(event, context):
+def exits(event: dict[str, Any], context: Any) -> Any:
     sys.exit(event.get("code"))
 
 
-def loud(event, context):
+def loud(event: dict[str, Any], context: Any) -> Any:
     for index in range(event["lines"]):
         print(f"line {index:05d} " + "y" * 60)
     return "done"
 
 
-def count_or_sleep(event, context):
+def count_or_sleep(event: dict[str, Any], context: Any) -> Any:
     global COUNTER
     if "sleep" in event:
         time.sleep(event["sleep"])

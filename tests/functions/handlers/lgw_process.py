@@ -1,17 +1,20 @@
 """Handlers for the process-isolation tests (code_uri = this directory). Plain Lambda handlers."""
 
+from __future__ import annotations
+
 import ctypes
 import os
 import sys
 import tempfile
 import threading
 import time
+from typing import Any
 
 COUNTER = 0
 PID = os.getpid()
 
 
-def state(event, context):
+def state(event: dict[str, Any], context: Any) -> Any:
     """Module globals and a file in /tmp: both survive warm invocations of one environment."""
     global COUNTER
     COUNTER += 1
@@ -25,19 +28,19 @@ def state(event, context):
             "tmpdir": tempfile.gettempdir()}
 
 
-def sleepy(event, context):
+def sleepy(event: dict[str, Any], context: Any) -> Any:
     time.sleep(event.get("seconds", 5))
     print("after the sleep")
     return "woke up"
 
 
-def spans(event, context):
+def spans(event: dict[str, Any], context: Any) -> Any:
     start = time.time()
     time.sleep(event.get("seconds", 0.3))
     return [PID, start, time.time()]
 
 
-def allocate(event, context):
+def allocate(event: dict[str, Any], context: Any) -> Any:
     """Touch ``mb`` megabytes, a chunk at a time, and keep them."""
     chunks = []
     for _ in range(event["mb"]):
@@ -46,25 +49,25 @@ def allocate(event, context):
     return len(chunks)
 
 
-def hard_exit(event, context):
+def hard_exit(event: dict[str, Any], context: Any) -> Any:
     print("about to exit")
     sys.stdout.flush()
     os._exit(event.get("code", 3))
 
 
-def segfault(event, context):
+def segfault(event: dict[str, Any], context: Any) -> Any:
     ctypes.string_at(0)
 
 
-def environ(event, context):
+def environ(event: dict[str, Any], context: Any) -> Any:
     return dict(os.environ)
 
 
-def where(event, context):
+def where(event: dict[str, Any], context: Any) -> Any:
     return {"cwd": os.getcwd(), "path0": sys.path[0], "pid": os.getpid()}
 
 
-def fill_tmp(event, context):
+def fill_tmp(event: dict[str, Any], context: Any) -> Any:
     """Write ``mb`` megabytes to /tmp: ENOSPC past ephemeral_storage."""
     try:
         with open("/tmp/lgw-fill", "wb") as fh:
@@ -79,7 +82,7 @@ def fill_tmp(event, context):
             os.remove("/tmp/lgw-fill")
 
 
-def background_print(event, context):
+def background_print(event: dict[str, Any], context: Any) -> Any:
     """Output from a thread and from a subprocess (below Python's sys.stdout) reaches the log."""
     thread = threading.Thread(target=print, args=("from a thread",))
     thread.start()
@@ -89,14 +92,14 @@ def background_print(event, context):
     return "ok"
 
 
-def slow_chatter(event, context):
+def slow_chatter(event: dict[str, Any], context: Any) -> Any:
     print("before the pause")
     time.sleep(event.get("seconds", 0.6))
     print("after the pause")
     return "done"
 
 
-def tmp_file(event, context):
+def tmp_file(event: dict[str, Any], context: Any) -> Any:
     """A file in the temporary directory (TMPDIR when there is no private /tmp)."""
     path = os.path.join(tempfile.gettempdir(), "lgw-tmp-file")
     seen = open(path).read() if os.path.exists(path) else ""
