@@ -45,6 +45,9 @@ IMPORT_CF = re.compile(r"""^(?P<lead>(?:\s|//[^\n]*\n|/\*.*?\*/)*)import\s+(?P<n
 #: ``**`` only; ``let``/``const`` are named as not supported (functions-javascript-runtime-10.html).
 NOT_IN_JS10 = {"let": "let", "const": "const", "class": "class", "await": "await", "async": "async functions",
                "import": "import", "export": "export", "yield": "generators"}
+# One encoder and decoder for every run (``json.dumps`` with options builds an encoder per call).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
 _REGEX_BEFORE = set("(,=:[!&|?{};+-*%<>~^") | {""}
 _REGEX_AFTER_WORDS = {"return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw"}
 
@@ -233,7 +236,7 @@ class CloudFrontFunction:
         qjs = self._quickjs
         started = time.process_time()
         try:
-            out = context.invoke(json.dumps(event, separators=(",", ":")), float(now_ms))
+            out = context.invoke(_encode(event), float(now_ms))
             if out is None:  # an async handler: run its jobs within what is left of the budget
                 while True:
                     left = self.time_budget - (time.process_time() - started)
@@ -242,12 +245,13 @@ class CloudFrontFunction:
                         break
                 context.ctx.set_time_limit(self.time_budget)
                 out = context.take()
-            result = json.loads(out)
+            result = _decode(out)
         except qjs.JSException as exc:
             self._local.context = None
             raise EdgeExecutionError(self._why(exc)) from None
         logs = tuple(result.get("logs", ()))
-        self._log(logs)
+        if logs:
+            self._log(logs)
         if "error" in result:
             self._local.context = None
             if "interrupted" in result["error"] or "out of memory" in result["error"]:

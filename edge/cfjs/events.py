@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import http
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,6 +31,8 @@ Fields = dict[str, dict[str, Any]]
 # Header names repeat from request to request: their per-name answers are cached.
 _title = functools.lru_cache(maxsize=2048)(title_case)
 _disallowed = functools.lru_cache(maxsize=2048)(is_disallowed)
+#: What a query string returned by a function must not contain.
+_BAD_QUERY = re.compile(r"[ #\x00-\x1f]")
 
 
 def _group(pairs: Iterable[tuple[str, str]], attributes: Mapping[int, str] | None = None) -> Fields:
@@ -88,12 +91,26 @@ def parse_set_cookies(headers: Headers) -> Fields:
 
 
 def _headers(headers: Headers, skip: str) -> Fields:
-    """Lowercased names; disallowed headers and Cookie / Set-Cookie (they have their own objects) left out."""
-    return _group((n.lower(), v) for n, v in headers if n.lower() != skip and not _disallowed(n))
+    """Lowercased names; disallowed headers and Cookie / Set-Cookie (they have their own objects) left out.
+    The same grouping as ``_group`` (one pass, the per-request hot path)."""
+    out: Fields = {}
+    for name, value in headers:
+        lname = name.lower()
+        if lname == skip or _disallowed(name):
+            continue
+        entry = out.get(lname)
+        if entry is None:
+            out[lname] = {"value": value}
+        elif "multiValue" in entry:
+            entry["multiValue"].append({"value": value})
+        else:
+            entry["multiValue"] = [{"value": entry["value"]}, {"value": value}]
+    return out
 
 
 def request_object(req: EdgeRequest) -> dict[str, Any]:
-    return {"method": req.method, "uri": req.uri, "querystring": parse_querystring(req.querystring),
+    return {"method": req.method, "uri": req.uri,
+            "querystring": parse_querystring(req.querystring) if req.querystring else {},
             "headers": _headers(req.headers, "cookie"), "cookies": parse_cookies(req.headers)}
 
 
@@ -152,27 +169,49 @@ def _fields(what: str, value: Any, before: Fields, stage: str) -> list[tuple[str
             for item in _values(what.rstrip("s"), name, entry, before.get(name), stage)]
 
 
+@functools.lru_cache(maxsize=2048)
+def _out_name(name: str) -> str | None:
+    """The Title-Case name a function's header goes out under; None when the name is refused."""
+    return None if name != name.lower() or is_disallowed(name) else title_case(name)
+
+
+def _refused(name: str, stage: str) -> EdgeValidationError:
+    if name != name.lower():
+        # [UNVERIFIED] "header names must be lowercase when they're added by your function code"
+        return EdgeValidationError(f"{stage}: header name {name!r} must be lowercase")
+    return EdgeValidationError(f"{stage}: the function added the disallowed header {name!r}")
+
+
 def _out_headers(result: Mapping[str, Any], before: Fields, stage: str) -> list[tuple[str, str]]:
     if "headers" not in result:
         return [(_title(n), item["value"]) for n, entry in before.items()
                 for item in entry.get("multiValue", [entry])]
+    value = result["headers"]
+    if not isinstance(value, dict):
+        raise EdgeValidationError(f"{stage}: headers must be an object")
     out = []
-    for name, item in _fields("headers", result["headers"], before, stage):
-        if name != name.lower():
-            # [UNVERIFIED] "header names must be lowercase when they're added by your function code"
-            raise EdgeValidationError(f"{stage}: header name {name!r} must be lowercase")
-        if _disallowed(name):
-            raise EdgeValidationError(f"{stage}: the function added the disallowed header {name!r}")
-        out.append((_title(name), item["value"]))
-    return out
+    refused = None  # the first refused name: reported once every value passed (values are checked first)
+    for name, entry in value.items():
+        title = _out_name(name)
+        if title is None and refused is None:
+            refused = name
+        if isinstance(entry, dict) and entry.get("multiValue") is None and "attributes" not in entry:
+            item = entry.get("value")
+            if isinstance(item, str):  # the common case: one plain value (``_values``' first branch)
+                out.append((title, item))
+                continue
+        out.extend((title, item["value"]) for item in _values("header", name, entry, before.get(name), stage))
+    if refused is not None:
+        raise _refused(refused, stage)
+    return out  # type: ignore[return-value]  # no None title is left once nothing was refused
 
 
 def _check_read_only(stage: str, before: Fields, after: list[tuple[str, str]]) -> None:
     read_only = READ_ONLY[stage]
     old = [(n, item["value"]) for n, entry in before.items() if n in read_only
            for item in entry.get("multiValue", [entry])]
-    new = [(n.lower(), v) for n, v in after if n.lower() in read_only]
-    if sorted(old) != sorted(new):
+    new = [(low, v) for n, v in after if (low := n.lower()) in read_only]
+    if old != new and sorted(old) != sorted(new):
         raise EdgeValidationError(f"{stage}: The function tried to add, delete, or change a read-only header.")
 
 
@@ -202,13 +241,14 @@ def parse_request_result(
     if not isinstance(uri, str) or not uri.startswith("/"):
         raise EdgeValidationError(f"{stage}: uri must be a string that begins with '/'")
     query = _querystring(result.get("querystring", sent["querystring"]), before, sent["querystring"], stage)
-    if any(c in query for c in " #") or any(ord(c) < 32 for c in query):
+    if query and _BAD_QUERY.search(query):
         raise EdgeValidationError(f"{stage}: querystring must not contain spaces, '#' or control characters")
     if len(uri) + len(query) >= 8192:
         raise EdgeValidationError(f"{stage}: uri plus querystring must be under 8192 characters")
     headers = _out_headers(result, sent["headers"], stage)
     _check_read_only(stage, sent["headers"], headers)
-    cookies = _fields("cookies", result.get("cookies", sent["cookies"]), sent["cookies"], stage)
+    cookies = result.get("cookies", sent["cookies"])
+    cookies = _fields("cookies", cookies, sent["cookies"], stage) if cookies != {} else []
     if cookies:
         headers.append(("Cookie", "; ".join(f"{name}={item['value']}" for name, item in cookies)))
     # The method is the only read-only field of the request; a changed one is ignored.
