@@ -30,7 +30,7 @@ from typing import Protocol
 from gateway.config import FunctionConfig, GatewaySettings
 from gateway.functions import logs, runtime
 from gateway.functions.context import ClientContext, LambdaContext, decode_client_context, log_stream_name
-from gateway.functions.invokers.interpreter import ENVIRON, max_memory_used_mb, prepare_import
+from gateway.functions.invokers.interpreter import ENVIRON, init_lock, max_memory_used_mb, prepare_import
 from gateway.functions.logs import CAPTURE, EnvironmentLog, LogSink
 from gateway.models import InvocationResult
 
@@ -318,6 +318,14 @@ class ThreadEnvironment:
             max_memory_used_mb=memory_mb,
         )
 
+    def _load(self) -> runtime.Handler:
+        """Import the handler afresh. INITs of handlers with the same top-level module take turns:
+        each drops the module from sys.modules first, so two at once (two versions of one function,
+        say) would see each other's half-imported module."""
+        with init_lock(self.function):
+            prepare_import(self.function)
+            return runtime.load_handler(self.function.handler)
+
     def _initialise(self, job: Job) -> Outcome | None:
         """INIT: import the handler. On failure, log as Lambda does and return the invocation's outcome.
 
@@ -329,9 +337,8 @@ class ThreadEnvironment:
         ENVIRON.activate(self, self.variables, None)
         self.log.request_id = ""
         start = time.perf_counter()
-        prepare_import(self.function)
         try:
-            self.handler = runtime.load_handler(self.function.handler)
+            self.handler = self._load()
             self.init_ms = (time.perf_counter() - start) * 1000
             self.log.flush()
             if job.log_start():
@@ -383,9 +390,8 @@ class ThreadEnvironment:
         ENVIRON.activate(self, self.variables, None)
         self.log.request_id = ""
         start = time.perf_counter()
-        prepare_import(self.function)
         try:
-            self.handler = runtime.load_handler(self.function.handler)
+            self.handler = self._load()
         except (runtime.RuntimeFault, SystemExit, Exception) as exc:  # noqa: BLE001 - module code may raise anything
             self._init_failed(exc, start, "", phase="init")
             self.alive = False

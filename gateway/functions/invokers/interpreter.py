@@ -104,6 +104,17 @@ _PROTECTED = _protected_paths()
 _OWN_PACKAGES = ("gateway", "edge")
 
 
+_INIT_LOCKS: dict[str, threading.Lock] = {}
+_INIT_LOCKS_GUARD = threading.Lock()
+
+
+def init_lock(function: FunctionConfig) -> threading.Lock:
+    """The lock in-process INITs of handlers with this function's top-level module take turns on."""
+    top = function.handler.rsplit(".", 1)[0].split(".")[0]
+    with _INIT_LOCKS_GUARD:
+        return _INIT_LOCKS.setdefault(top, threading.Lock())
+
+
 def prepare_import(function: FunctionConfig) -> None:
     """Make the next import of the handler module a fresh one, from ``code_uri``, as a new INIT.
 
