@@ -109,6 +109,9 @@ async def serve(
         await app.functions.aclose()
 
 
+_PHRASES = {status.value: status.phrase.encode() for status in HTTPStatus}
+
+
 class _H11WithReasons:
     """hypercorn's view of h11, with status-line reason phrases.
 
@@ -118,6 +121,8 @@ class _H11WithReasons:
 
     def __init__(self, h11: Any) -> None:
         self._h11 = h11
+        # hypercorn reads h11.Request, h11.Data ... per event: plain attributes, not __getattr__ each time.
+        self.__dict__.update((k, v) for k, v in vars(h11).items() if not k.startswith("__") and k != "Response")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._h11, name)
@@ -130,10 +135,7 @@ class _H11WithReasons:
             else:
                 kept.append((name, value))
         if not reason:
-            try:
-                reason = HTTPStatus(status_code).phrase.encode()
-            except ValueError:
-                reason = b""
+            reason = _PHRASES.get(status_code, b"")
         return self._h11.Response(headers=kept, status_code=status_code, reason=reason, **kw)
 
 

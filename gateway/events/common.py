@@ -185,9 +185,15 @@ def b64decode_strict(text: str, *, where: str) -> bytes:
         raise BodyDecodeError(f"{where} is not valid base64 although isBase64Encoded is true") from exc
 
 
+_decode_json = json.JSONDecoder().decode  # what json.loads uses when given no options
+
+
 def load_payload(payload: bytes) -> Any:
     """Parse the function's JSON payload; not JSON makes the response malformed."""
     try:
+        if payload[:1] == b"{" and payload[1:2] != b"\0":
+            # What json.loads would detect (no BOM, no NUL in the first bytes: UTF-8), without detecting it.
+            return _decode_json(payload.decode("utf-8", "surrogatepass"))
         return json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidLambdaResponse(f"the function's result is not valid JSON ({exc})") from exc

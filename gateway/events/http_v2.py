@@ -256,10 +256,7 @@ class HttpV2:
         compactly (URL-R1, recorded). ``null`` is sent as the body ``null`` [INF]."""
         result = load_payload(payload)
         if isinstance(result, dict) and result.get("statusCode") is not None:
-            response = full_response(result)
-            return HttpResponse(
-                status=response.status, headers=response.headers + self.service_headers(ctx), body=response.body
-            )
+            return full_response(result, self.service_headers(ctx))
         body = result if isinstance(result, str) else compact_json(result)
         headers = (("Content-Type", "application/json"), *self.service_headers(ctx))
         return HttpResponse(status=200, headers=headers, body=encode_body(body))
@@ -278,13 +275,14 @@ def query_parameters(raw: str) -> dict[str, str]:
     return params
 
 
-def full_response(result: dict[str, Any]) -> HttpResponse:
+def full_response(result: dict[str, Any], extra: Headers = ()) -> HttpResponse:
     """HV2-R1: ``{"statusCode", "headers", "cookies", "body", "isBase64Encoded"}``.
 
     A ``null`` member counts as absent (the .NET SDK writes nulls and API Gateway accepts them
     [OBS DataDog/datadog-lambda-extension#960]). Unknown members are ignored [INF]; unlike REST
     (REST-R1) nothing recorded says HTTP APIs reject them. ``multiValueHeaders`` does not exist in
-    2.0 and is ignored. Everything else that does not fit raises ``InvalidLambdaResponse``."""
+    2.0 and is ignored. Everything else that does not fit raises ``InvalidLambdaResponse``.
+    ``extra``: the gateway's own headers, sent after the function's."""
     status = parse_status_code(result["statusCode"])
     headers = response_headers(result.get("headers"))
     has_content_type = any(name.lower() == "content-type" for name, _ in headers)
@@ -294,6 +292,7 @@ def full_response(result: dict[str, Any]) -> HttpResponse:
     if not has_content_type:
         # D-KNOWN / URL-R3: AWS adds Content-Type: application/json when the function sets none.
         headers.append(("Content-Type", "application/json"))
+    headers.extend(extra)
     return HttpResponse(status=status, headers=tuple(headers), body=response_body(result))
 
 

@@ -19,7 +19,6 @@ import logging
 import os
 import random
 import sys
-import uuid
 from collections.abc import Callable, Mapping
 from importlib.machinery import ModuleSpec, PathFinder
 from typing import cast
@@ -34,6 +33,7 @@ from gateway.functions.logs import stderr_sink
 from gateway.functions.metrics import Metrics
 from gateway.functions.reload import INTERVAL, CodeWatcher, Reloadable
 from gateway.functions.versions import LATEST, function_arn, is_weighted, resolve, split_qualifier
+from gateway.ids import uuid4
 from gateway.models import InvocationResult
 from gateway.types import Invoker, Prewarmable, QualifiedInvoker
 
@@ -127,7 +127,7 @@ class FunctionsService:
                 decode_client_context(client_context)
             except ValueError as exc:
                 raise BadRequest(str(exc)) from exc
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or uuid4()
         try:
             self._concurrency.acquire(target.function)  # raises Throttled
         except Throttled:
