@@ -118,16 +118,10 @@ def decide_us(calls: int) -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
-    parser.add_argument("--rounds", type=int, default=5, help="open/AWS_IAM pairs (default 5)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per route (default 3)")
+    parser = harness.wrk_parser(__doc__, rounds=5, rounds_help="open/AWS_IAM pairs",
+                                keep="config, handler, server log")
     parser.add_argument("--isolation", choices=("process", "inprocess"), default="process",
                         help="the handler's isolation (default process, the gateway's default)")
-    parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, handler, server log)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or not 1 <= args.duration <= 240:
         parser.error("--rounds must be at least 1 and --duration 1..240 s (a signature lives 5 minutes)")

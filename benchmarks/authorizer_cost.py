@@ -96,21 +96,12 @@ def gateway_config(directory: Path, port: int, issuer: str) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of the three targets (default 5)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
+    parser = harness.wrk_parser(__doc__, rounds=5, rounds_help="rounds of the three targets",
+                                keep="config, handler, server logs")
     parser.add_argument("--direct", type=int, default=20000,
                         help="requests per target and round for the in-process table (default 20000; 0: skip)")
     parser.add_argument("--no-wrk", action="store_true", help="only the in-process table (no wrk runs)")
-    parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, handler, server logs)")
-    args = parser.parse_args(argv)
-    if args.rounds < 1 or args.duration < 1:
-        parser.error("--rounds and --duration must be at least 1")
-    return args
+    return harness.parse_checked(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:

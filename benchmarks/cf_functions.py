@@ -207,19 +207,13 @@ async def direct(config_path: Path, rounds: int, n: int, targets: tuple[str, ...
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds over the targets (default 5)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
+    parser = harness.wrk_parser(__doc__, rounds=5, rounds_help="rounds over the targets",
+                                keep="config, functions, server log")
     parser.add_argument("--calls", type=int, default=5000, help="engine calls per in-process sample (default 5000)")
     parser.add_argument("--direct", type=int, default=3000,
                         help="in-process front.handle() calls per target and round (default 3000; 0: skip)")
     parser.add_argument("--no-process", action="store_true",
                         help="leave out the Lambda@Edge target with isolation = \"process\"")
-    parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, functions, server log)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.duration < 1:
         parser.error("--rounds must be at least 1 and --duration at least 1 s")

@@ -6,6 +6,7 @@ thread and a small Lua script whose ``done()`` hook prints exact figures as one 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -429,6 +430,27 @@ def check_server_available(server: str) -> None:
 
 def progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def wrk_parser(doc: str | None, *, rounds: int, rounds_help: str, keep: str) -> argparse.ArgumentParser:
+    """The options every wrk-driven script has: server, duration, rounds, connections, warm-up, wrk, keep."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
+    parser.add_argument("--rounds", type=int, default=rounds, help=f"{rounds_help} (default {rounds})")
+    parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
+    parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
+    parser.add_argument("--keep", action="store_true", help=f"keep the temp dir ({keep})")
+    return parser
+
+
+def parse_checked(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse; --rounds and --duration must be at least 1."""
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration < 1:
+        parser.error("--rounds and --duration must be at least 1")
+    return args
 
 
 def run(name: str, args: Any, bench: Callable[[Any, Path, Children], int], *, cpus: bool = True) -> int:

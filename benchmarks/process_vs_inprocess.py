@@ -44,18 +44,9 @@ def gateway_config(directory: Path, port: int) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="process/in-process pairs (default 3)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
-    parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, handler, server log)")
-    args = parser.parse_args(argv)
-    if args.rounds < 1 or args.duration < 1:
-        parser.error("--rounds and --duration must be at least 1")
-    return args
+    parser = harness.wrk_parser(__doc__, rounds=3, rounds_help="process/in-process pairs",
+                                keep="config, handler, server log")
+    return harness.parse_checked(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:

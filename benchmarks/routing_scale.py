@@ -84,16 +84,10 @@ class Target:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="small/large pairs per API (default 3)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
+    parser = harness.wrk_parser(__doc__, rounds=3, rounds_help="small/large pairs per API",
+                                keep="configs, handler, server logs")
     parser.add_argument("--routes", type=int, default=1000, help="routes in the large gateway (default 1000)")
     parser.add_argument("--apis", default="http,rest", help="comma-separated subset of http,rest (default both)")
-    parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (configs, handler, server logs)")
     args = parser.parse_args(argv)
     args.api_list = [a.strip() for a in args.apis.split(",") if a.strip()]
     if not args.api_list or any(a not in APIS for a in args.api_list):

@@ -77,12 +77,8 @@ class Target:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="bare/front pairs per front (default 3)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections (default 32)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (default 3)")
+    parser = harness.wrk_parser(__doc__, rounds=3, rounds_help="bare/front pairs per front",
+                                keep="config, handler, server logs")
     parser.add_argument("--fronts", default=",".join(FRONTS),
                         help=f"comma-separated subset of {','.join(FRONTS)} (default: all)")
     parser.add_argument("--baseline", choices=("async", "sync"), default="async",
@@ -90,8 +86,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "run in Starlette's thread pool (one thread hop per request, as the gateway has)")
     parser.add_argument("--isolation", choices=("inprocess", "process"), default="inprocess",
                         help="the trivial handler's isolation (default inprocess, the issue's measure)")
-    parser.add_argument("--wrk", help="path to wrk (default: wrk on PATH)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, handler, server logs)")
     args = parser.parse_args(argv)
     args.front_list = [f.strip() for f in args.fronts.split(",") if f.strip()]
     unknown = [f for f in args.front_list if f not in FRONTS]
