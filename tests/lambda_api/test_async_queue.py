@@ -10,20 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
 from gateway.config import GatewayConfig
 from gateway.destinations import backoff_delay, error_message, retry_delay, timestamp
 from gateway.errors import ConfigError
 from gateway.testing import RunningGateway, start_gateway
+from tests.lambda_api.helpers import lambda_client, lines, wait_for
 
 HANDLERS = Path(__file__).parent / "handlers"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function"
@@ -67,24 +65,7 @@ def running(work: Path) -> Iterator[RunningGateway]:
 
 @pytest.fixture(scope="module")
 def client(running: RunningGateway) -> Any:
-    return boto3.client(
-        "lambda", endpoint_url=running.urls["lambda_api"].rstrip("/"), region_name="us-east-1",
-        aws_access_key_id="x", aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"not true within {timeout} s: {check}")
+    return lambda_client(running.urls["lambda_api"])
 
 
 def event(client: Any, name: str, payload: Any, **kwargs: Any) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from gateway.config import GatewayConfig
 from gateway.testing import start_gateway
+from tests.lambda_api.helpers import lambda_client
 from tests.lambda_api.test_invoke import ARN, mapping
 
 
@@ -18,10 +17,7 @@ from tests.lambda_api.test_invoke import ARN, mapping
 def client() -> Iterator[Any]:
     config = GatewayConfig.from_mapping(mapping())
     with start_gateway(config, log=lambda name, entry: None) as gateway:
-        yield boto3.client(
-            "lambda", endpoint_url=gateway.urls["lambda_api"].rstrip("/"), region_name="us-east-1",
-            aws_access_key_id="x", aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}),
-        )
+        yield lambda_client(gateway.urls["lambda_api"])
 
 
 def test_get_function(client: Any) -> None:

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from gateway.config import GatewayConfig
 from gateway.testing import RunningGateway, start_gateway
+from tests.lambda_api.helpers import lambda_client
 
 HANDLERS = Path(__file__).parent / "handlers"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function"
@@ -50,10 +49,7 @@ def running() -> Iterator[RunningGateway]:
 
 @pytest.fixture(scope="module")
 def client(running: RunningGateway) -> Any:
-    return boto3.client(
-        "lambda", endpoint_url=running.urls["lambda_api"].rstrip("/"), region_name="us-east-1",
-        aws_access_key_id="x", aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}),
-    )
+    return lambda_client(running.urls["lambda_api"])
 
 
 def _invoke(client: Any, **kwargs: Any) -> tuple[dict[str, Any], Any]:
