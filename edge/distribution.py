@@ -26,7 +26,15 @@ from edge.cache import DISABLED, CachePolicy, EdgeCache, Lookup
 from edge.config import BehaviorConfig, DistributionConfig, OriginConfig
 from edge.events import EdgeExecutionError, EdgeRequest, EdgeResponse, EdgeValidationError, cf_config
 from edge.hooks import EdgeHooks
-from edge.origins import HOP_BY_HOP, ClientPool, FrontOrigin, HttpOrigin, Origin, OriginTimeout, OriginUnreachable
+from edge.origins import (
+    ClientPool,
+    FrontOrigin,
+    HttpOrigin,
+    Origin,
+    OriginTimeout,
+    OriginUnreachable,
+    edge_request,
+)
 from edge.s3 import DirectoryOrigin
 from edge.websocket import proxy_websocket
 from gateway.config import GatewaySettings
@@ -162,17 +170,12 @@ class DistributionFront(BaseFront):
 
     async def _through_edge(self, request: HttpRequest, behavior: Behavior, cf_id: str) -> tuple[EdgeResponse, str]:
         hooks = behavior.hooks
-        req = EdgeRequest(method=request.method, uri=request.path, querystring=request.query_string,
-                          headers=tuple((n, v) for n, v in request.headers if n.lower() not in HOP_BY_HOP
-                                        or n.lower() == "host"),
-                          body=request.body, client_ip=request.client_ip, stream=request.stream)
+        req = edge_request(request)
         if req.stream is not None and _reads_body(hooks):
             req = await self._whole_body(req)
         viewer = await self._stage(hooks.on_request("viewer-request", req, self._config("viewer-request", cf_id)))
         if isinstance(viewer, EdgeResponse):
-            # no later stage runs; [INF] a CloudFront Function's answer says FunctionGeneratedResponse
-            return viewer, ("FunctionGeneratedResponse" if "viewer-request" in hooks.scripts
-                            else "LambdaGeneratedResponse")
+            return viewer, hooks.generated("viewer-request")  # no later stage runs
         cached = self.cache.lookup(behavior.policy, viewer)  # edge/cache.py
         if cached.hit is not None:  # served from the edge cache: the origin hooks do not run
             return await self._viewer_response(hooks, viewer, cached.hit, cached.hit_origin_status, cf_id), cached.state

@@ -57,6 +57,11 @@ class EdgeHooks:
     def has(self, stage: str) -> bool:
         return stage in self.functions or stage in self.scripts
 
+    def generated(self, stage: str) -> str:
+        """X-Cache's word for a response a function at ``stage`` generated ([INF]: a CloudFront
+        Function's says FunctionGeneratedResponse, a Lambda@Edge function's LambdaGeneratedResponse)."""
+        return "FunctionGeneratedResponse" if stage in self.scripts else "LambdaGeneratedResponse"
+
     async def on_request(self, stage: str, req: EdgeRequest, config: Mapping[str, str]) -> EdgeRequest | EdgeResponse:
         """viewer-request or origin-request: the (modified) request, or a generated response."""
         if stage in self.scripts:

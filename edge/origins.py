@@ -48,6 +48,14 @@ _PLAIN_PATH = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/\[\]|\\^]|%[0-9A-Fa-
 _PLAIN_QUERY = re.compile(r"(?:[!$&-;=?-~]|%[0-9A-Fa-f]{2})*")
 
 
+def edge_request(request: HttpRequest, method: str | None = None) -> EdgeRequest:
+    """The viewer's request as the edge stages see it: hop-by-hop headers dropped, Host kept."""
+    return EdgeRequest(method=method or request.method, uri=request.path, querystring=request.query_string,
+                       headers=tuple((n, v) for n, v in request.headers if n.lower() not in HOP_BY_HOP
+                                     or n.lower() == "host"),
+                       body=request.body, client_ip=request.client_ip, stream=request.stream)
+
+
 class OriginUnreachable(EdgeError):
     """The origin refused the connection or broke the protocol: 502."""
 

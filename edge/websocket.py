@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from edge.events import EdgeRequest, EdgeResponse
-from edge.origins import HOP_BY_HOP, SERVER_WRITTEN, HttpOrigin, _event_custom_headers, _event_path
+from edge.origins import SERVER_WRITTEN, HttpOrigin, _event_custom_headers, _event_path, edge_request
 from gateway.errors import GatewayError
 from gateway.models import HttpRequest, HttpResponse
 
@@ -121,19 +121,16 @@ async def _open(
         raise EdgeErrorResponse(502, "CloudFront wasn't able to connect to the origin.") from None
     cf_id = new_cf_id()
     hooks = behavior.hooks
-    req = EdgeRequest(method="GET", uri=request.path, querystring=request.query_string,
-                      headers=tuple((n, v) for n, v in request.headers if n.lower() not in HOP_BY_HOP
-                                    or n.lower() == "host"), client_ip=request.client_ip)
+    req = edge_request(request, "GET")
     viewer = await front._stage(hooks.on_request("viewer-request", req, front._config("viewer-request", cf_id)))
     if isinstance(viewer, EdgeResponse):
-        state = "FunctionGeneratedResponse" if "viewer-request" in hooks.scripts else "LambdaGeneratedResponse"
-        return front._viewer_answer(viewer, state, cf_id)
+        return front._viewer_answer(viewer, hooks.generated("viewer-request"), cf_id)
     origin = front.origin(behavior.cfg.origin)
     req = dataclasses.replace(viewer, origin=origin.event_origin(),
                               headers=front._origin_headers(viewer, behavior.cfg, origin))
     sent = await front._stage(hooks.on_request("origin-request", req, front._config("origin-request", cf_id)))
     if isinstance(sent, EdgeResponse):
-        return front._viewer_answer(sent, "LambdaGeneratedResponse", cf_id)
+        return front._viewer_answer(sent, hooks.generated("origin-request"), cf_id)
     target = front._resolve(sent, origin)
     if not isinstance(target, HttpOrigin):
         raise EdgeErrorResponse(502, "CloudFront wasn't able to connect to the origin.")
