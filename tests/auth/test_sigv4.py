@@ -62,14 +62,13 @@ OTHERS: list[tuple[str, str, str, list[tuple[str, str]], bytes, str | None]] = [
 
 
 def botocore_sign(method: str, url: str, headers: list[tuple[str, str]], body: bytes, token: str | None,
-                  service: str = "service", region: str = "us-east-1",
-                  monkeypatch: pytest.MonkeyPatch | None = None) -> dict[str, str]:
+                  service: str = "service", region: str = "us-east-1", *,
+                  monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Sign with botocore's SigV4Auth at NOW; return the headers it set."""
     request = AWSRequest(method=method, url=url, data=body)
     for name, value in headers:
         request.headers[name] = value
     creds = botocore.credentials.Credentials(AKID, SECRET, token)
-    assert monkeypatch is not None
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: NOW.replace(tzinfo=None))
     botocore.auth.SigV4Auth(creds, service, region).add_auth(request)
     return {name: request.headers[name] for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token")
