@@ -14,6 +14,7 @@ from typing import Any
 from gateway import __version__
 from gateway.config import Address, GatewayConfig, load_config
 from gateway.errors import ConfigError
+from gateway.functions.logs import LoopWriter
 from gateway.invalidate_cli import add_invalidate_parser, run_invalidate
 from gateway.invoke_cli import add_invoke_parser, run_invoke
 
@@ -102,7 +103,7 @@ def _with_host(config: GatewayConfig, host: str) -> GatewayConfig:
 def _setup_logging(level: str) -> None:
     from gateway.functions import FunctionRecordFilter
 
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _FlushingHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     # Records logged by in-process handlers reach the function log already; do not print them twice.
     handler.addFilter(FunctionRecordFilter())
@@ -112,17 +113,39 @@ def _setup_logging(level: str) -> None:
     root.propagate = False
 
 
+#: Function log lines reach stderr in batches written by the event loop (see LoopWriter).
+_FUNCTION_OUTPUT = LoopWriter(lambda: sys.stderr)
+
+
+class _FlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The gateway's own log lines, after the function lines written before them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _FUNCTION_OUTPUT.flush()
+        super().emit(record)
+
+
 def _function_log(name: str, entry: str) -> None:
     # One log event may span lines (a traceback); prefix each so functions can be followed apart.
     prefix = f"{name:>12} | "
-    sys.stderr.write("".join(prefix + line + "\n" for line in entry.split("\n")))
+    _FUNCTION_OUTPUT.write("".join(prefix + line + "\n" for line in entry.split("\n")))
+
+
+async def _serve(app: Any, bound: Sequence[Any], server: str) -> None:
+    from gateway.server import serve
+
+    _FUNCTION_OUTPUT.attach(asyncio.get_running_loop())
+    try:
+        await serve(app, bound, server=server)  # type: ignore[arg-type]
+    finally:
+        _FUNCTION_OUTPUT.detach()
 
 
 def run(config: GatewayConfig) -> int:
     """Bind, print the table, serve until interrupted. Returns the exit status."""
     from gateway.app import create_app
     from gateway.functions import FunctionsService
-    from gateway.server import bind_all, serve
+    from gateway.server import bind_all
 
     functions = FunctionsService(config.functions, config.gateway, log=_function_log)
     app = create_app(config, functions)
@@ -138,7 +161,7 @@ def run(config: GatewayConfig) -> int:
     for line in app.scheduler.startup_lines():  # one per EventBridge schedule
         print(line if config.gateway.schedules else f"{line} [timer off]", flush=True)
     try:
-        asyncio.run(serve(app, bound, server=config.gateway.server))
+        asyncio.run(_serve(app, bound, config.gateway.server))
     except KeyboardInterrupt:
         pass
     except ConfigError as exc:

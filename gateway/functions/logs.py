@@ -15,6 +15,7 @@ logger should carry ``FunctionRecordFilter`` so function records are not printed
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import threading
@@ -33,6 +34,61 @@ def stderr_sink(function_name: str, entry: str) -> None:
     """The default sink: ``<name> | <line>`` on stderr, for every line of the entry."""
     prefix = f"{function_name} | "
     sys.stderr.write("".join(f"{prefix}{line}\n" for line in entry.split("\n")))
+
+
+class LoopWriter:
+    """Text for a stream, written by the event loop's thread, one write per loop iteration.
+
+    stderr is line-buffered, so each log entry used to cost its writer a system call: under load,
+    START and END+REPORT gave an in-process environment two writes per invocation. Text written
+    here from any thread is appended to a buffer, and the first write since the last flush asks
+    the loop to flush (``call_soon_threadsafe``), so a burst of invocations goes out in one write.
+    Nothing waits long: the loop runs the flush as soon as it is free, within the same
+    iteration that answers the invocations' results. With no loop attached (before serving,
+    after it, or when the loop is gone) a write goes straight to the stream.
+
+    Whoever writes to the same stream directly calls ``flush()`` first, so the order of lines is
+    kept (the gateway's own log handler does: a front's warning about a function error comes
+    after that invocation's END and REPORT lines).
+    """
+
+    def __init__(self, stream: Callable[[], TextIO]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def detach(self) -> None:
+        self._loop = None
+        self.flush()
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self._pending.append(text)
+            if len(self._pending) > 1:
+                return  # a flush is already scheduled
+        loop = self._loop
+        if loop is None:
+            self.flush()
+            return
+        try:
+            loop.call_soon_threadsafe(self.flush)
+        except RuntimeError:  # the loop is closed
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._pending:
+                return
+            text = "".join(self._pending)
+            self._pending.clear()
+            try:
+                self._stream().write(text)
+            except Exception:  # noqa: BLE001 - a broken stream must not fail an invocation or the loop
+                pass
 
 
 # ---------------------------------------------------------------------------------------------

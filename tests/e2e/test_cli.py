@@ -133,3 +133,75 @@ def test_builtin_example_serves_every_front() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(15)
+
+
+ORDER_HANDLER = '''
+import time
+
+def handler(event, context):
+    if event["rawPath"] == "/fail":
+        raise ValueError("broken on purpose")
+    print("working", event["rawPath"])
+    time.sleep(2)
+    return "done"
+'''
+
+
+def test_function_lines_arrive_live_and_before_the_gateways_own_lines(tmp_path: Path) -> None:
+    """Function log lines are written in batches by the event loop (functions/logs.py LoopWriter):
+    a line a handler prints shows before the handler returns, and a front's warning about a function
+    error (and the access-log line) come after that invocation's traceback, END and REPORT."""
+    import threading
+
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "app.py").write_text(ORDER_HANDLER)
+    config = tmp_path / "gateway.toml"
+    config.write_text(textwrap.dedent('''
+        [functions.slow]
+        handler = "app.handler"
+        code_uri = "fn"
+        timeout = 10
+
+        [[http_apis]]
+        name = "web"
+        listen = "127.0.0.1:0"
+        routes = [ { route = "$default", function = "slow" } ]
+    '''))
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[tuple[float, str]] = []
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append((time.monotonic(), line.rstrip("\n")))
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    try:
+        assert proc.stdout is not None
+        url = ""
+        while not url:
+            line = proc.stdout.readline()
+            assert line, "the gateway exited before printing its table"
+            found = re.match(r"^web\s+HTTP API\s+(http://\S+)", line)
+            url = found.group(1) if found else ""
+        failed = httpx.get(url + "fail", timeout=10)
+        assert (failed.status_code, failed.text) == (500, '{"message":"Internal Server Error"}')
+        sent = time.monotonic()
+        slow = httpx.get(url + "slow", timeout=10)
+        answered = time.monotonic()
+        assert (slow.status_code, slow.text) == (200, "done")
+        printed = [at for at, text in lines if text == "        slow | working /slow"]
+        assert len(printed) == 1 and sent < printed[0] < answered - 1.0  # live, not at the END
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+        reader.join(5)
+    texts = [text for _, text in lines]
+    report = next(i for i, t in enumerate(texts) if t.startswith("        slow | REPORT RequestId: "))
+    traceback = texts.index("        slow | Traceback (most recent call last):")
+    explained = "GET /fail -> function error (Unhandled): ValueError: broken on purpose"
+    warning = next(i for i, t in enumerate(texts) if explained in t)
+    access = next(i for i, t in enumerate(texts) if '"GET /fail HTTP/1.1" 500' in t)
+    assert traceback < report < warning < access, texts
