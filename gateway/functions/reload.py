@@ -2,8 +2,8 @@
 function's invoker retires its environments, so new invocations INIT fresh ones with the new code.
 
 A polling watcher, so no dependency and no OS-specific API: every ``interval`` seconds a worker
-thread stats every file of every watched tree (``__pycache__`` and dot directories skipped) and
-compares ``(mtime_ns, size)`` with the previous pass. A tree that takes long to scan is polled
+thread stats every file of every watched tree (``__pycache__``, dot directories and ``NOT_CODE``
+skipped) and compares ``(mtime_ns, size)`` with the previous pass. A tree that takes long to scan is polled
 less often (at most one tenth of the time goes to scanning). A ``.py`` file that changed loses
 its cached ``.pyc``: CPython validates a ``.pyc`` by the source's mtime in whole seconds and its
 size, so a same-size edit within the second would otherwise import the old code.
@@ -33,6 +33,11 @@ _logger = logging.getLogger("gateway.functions")
 INTERVAL = 0.5
 
 Snapshot = dict[str, tuple[int, int]]
+
+#: Files that change while the gateway runs without being code: logs (``gateway serve > out.log``
+#: inside the code directory reloaded the function on every line), editor swap and backup files,
+#: SQLite journals. Any other file may be read by a handler at INIT and is watched.
+NOT_CODE = (".log", ".swp", ".swx", "~", ".sqlite3-journal", ".sqlite3-wal", ".sqlite3-shm")
 
 
 @runtime_checkable
@@ -73,6 +78,8 @@ def scan(root: Path) -> Snapshot:
                     if entry.name != "__pycache__" and not entry.name.startswith("."):
                         stack.append(entry.path)
                 elif entry.is_file():
+                    if entry.name.endswith(NOT_CODE):
+                        continue
                     info = entry.stat()
                     found[entry.path] = (info.st_mtime_ns, info.st_size)
             except OSError:

@@ -54,8 +54,9 @@ async def eventually(service: object, expected: str, timeout: float = 5.0) -> No
         await asyncio.sleep(0.02)
 
 
-def test_scan_skips_bytecode_and_dot_directories(tmp_path: Path) -> None:
-    for relative in ("a.py", "pkg/b.py", "pkg/__pycache__/b.cpython-311.pyc", ".git/HEAD", "pkg/.hidden/c.py"):
+def test_scan_skips_bytecode_dot_directories_logs_and_editor_files(tmp_path: Path) -> None:
+    for relative in ("a.py", "pkg/b.py", "pkg/__pycache__/b.cpython-311.pyc", ".git/HEAD", "pkg/.hidden/c.py",
+                     "gateway.log", "pkg/.b.py.swp", "pkg/b.py~"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("x")
     before = scan(tmp_path)
