@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
 from cachetools import LRUCache
 
@@ -221,6 +221,8 @@ class CacheEntry:
     last_modified: str | None = None
     #: the response's headers without the origin's Age: the hit path only appends its own
     headers: Headers = ()
+    #: the viewer answer's encoded headers for a hit, made once by the distribution (edge/distribution.py)
+    viewer_head: Any = None
 
     def __post_init__(self) -> None:
         # Derived once at store time, so that a hit does no header scans of its own.
@@ -328,6 +330,16 @@ class EdgeCache:
             return Lookup(policy, key, stale=entry, head=head).conditional(req)
         return Lookup(policy, key, hit=self._answer(entry, req, now), hit_origin_status=entry.origin_status,
                       head=head)
+
+    def fresh(self, policy: CachePolicy, req: EdgeRequest) -> tuple[CacheEntry, float] | None:
+        """The fresh entry ``lookup`` would answer an unconditional request with, and the time it read
+        (for Age); None when ``lookup`` would not give a hit."""
+        key = policy.key(req)
+        entry = None if key is None else self.entries.get(key)
+        if entry is None:
+            return None
+        now = self.clock()
+        return None if now >= entry.expires else (entry, now)
 
     def store(self, lookup: Lookup, response: EdgeResponse, origin_status: int) -> tuple[EdgeResponse, int, State]:
         """After origin-response: keep the response when the policy says so. Returns what the viewer gets,

@@ -116,6 +116,27 @@ def test_miss_then_hit_with_age_and_one_origin_request(cf: httpx.Client) -> None
     assert HITS["/plain/a"] == 1
 
 
+def test_a_plain_hit_answers_header_for_header_as_a_hit_through_the_full_path(cf: httpx.Client) -> None:
+    """A plain GET hit is answered from the ASGI scope (DistributionFront.answer_from_cache); a conditional
+    GET goes down the full request path and, when the stored object has no validator, gets the same 200."""
+    first = cf.get("/plain/same", headers={"X-Respond-Cache-Control": "max-age=60"})
+    fast = cf.get("/plain/same")
+    full = cf.get("/plain/same", headers={"If-Modified-Since": "Mon, 02 Jan 2006 15:04:05 GMT"})
+    assert [_cache(r) for r in (first, fast, full)] == ["Miss from cloudfront"] + ["Hit from cloudfront"] * 2
+
+    def shape(r: httpx.Response) -> list[tuple[bytes, bytes]]:
+        return [(n, b"<id>" if n.lower() == b"x-amz-cf-id" else b"<date>" if n.lower() == b"date" else v)
+                for n, v in r.headers.raw]
+
+    assert shape(fast) == shape(full)
+    assert [n for n, _ in fast.headers.raw] == [
+        b"x-hit", b"cache-control", b"content-type", b"server", b"Age", b"X-Cache", b"Via", b"X-Amz-Cf-Pop",
+        b"X-Amz-Cf-Id", b"content-length", b"date"]
+    assert (fast.status_code, fast.content, fast.reason_phrase) == (200, first.content, "OK")
+    assert fast.headers["x-amz-cf-id"] != full.headers["x-amz-cf-id"] and len(fast.headers["x-amz-cf-id"]) == 56
+    assert HITS["/plain/same"] == 1
+
+
 def test_no_store_private_and_a_past_expires_are_not_cached(cf: httpx.Client) -> None:
     for path, header in (("/plain/ns", {"X-Respond-Cache-Control": "no-store"}),
                          ("/plain/pv", {"X-Respond-Cache-Control": "private, max-age=60"}),
