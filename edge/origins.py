@@ -22,6 +22,7 @@ import httpx
 
 from edge.config import OriginConfig
 from edge.events import EdgeRequest, EdgeResponse
+from edge.network import AsyncioBackend
 from gateway.errors import EdgeError
 from gateway.models import BodyStream, Headers, HttpRequest, HttpResponse
 
@@ -150,8 +151,10 @@ class ClientPool:
 
     def __init__(self, size: int = 16) -> None:
         tls = httpx.create_ssl_context()  # one, not one per pool (loading the CA bundle is slow)
+        backend = AsyncioBackend()  # not anyio's (edge/network.py)
         self.clients = [httpcore.AsyncConnectionPool(ssl_context=tls, max_connections=None,
-                                                     max_keepalive_connections=64, keepalive_expiry=5.0)
+                                                     max_keepalive_connections=64, keepalive_expiry=5.0,
+                                                     network_backend=backend)
                         for _ in range(size)]
         self.in_flight = 0
 
