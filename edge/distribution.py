@@ -81,7 +81,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 
 def new_cf_id() -> str:
     """An X-Amz-Cf-Id: 40 random bytes, URL-safe base64 (56 characters, as CloudFront's)."""
-    return base64.urlsafe_b64encode(random_bytes(40)).decode()
+    return base64.urlsafe_b64encode(random_bytes(40)).decode("ascii")
 
 
 class EdgeErrorResponse(GatewayError):
@@ -100,11 +100,13 @@ class Behavior:
     allowed: frozenset[str]
     policy: CachePolicy = DISABLED
 
-    @property
-    def hits_skip_stages(self) -> bool:
-        """A cache hit here runs no stage at all: the behavior caches and has no viewer function
-        (origin functions never run on a hit)."""
-        return self.policy.enabled and not (self.hooks.has("viewer-request") or self.hooks.has("viewer-response"))
+    #: a cache hit here runs no stage at all: the behavior caches and has no viewer function (origin
+    #: functions never run on a hit)
+    hits_skip_stages: bool = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        skip = self.policy.enabled and not (self.hooks.has("viewer-request") or self.hooks.has("viewer-response"))
+        object.__setattr__(self, "hits_skip_stages", skip)
 
 
 class DistributionFront(BaseFront):
@@ -203,7 +205,7 @@ class DistributionFront(BaseFront):
             try:
                 head = entry.viewer_head = self._hit_head(entry)
             except UnicodeEncodeError:
-                return None  # the full path explains a header that cannot be sent
+                return None  # a header that cannot be sent: the full path explains it
         stored, cloudfront = head
         answer = [*stored, (b"Age", str(max(0, int(now - entry.stored))).encode()), *cloudfront,
                   (b"X-Amz-Cf-Id", new_cf_id().encode())]
