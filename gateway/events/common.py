@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import time
@@ -17,7 +18,12 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def format_request_time(epoch_ms: int) -> str:
     """``dd/MMM/yyyy:HH:mm:ss +0000`` in UTC with English month names (C-4)."""
-    t = time.gmtime(epoch_ms // 1000)
+    return _format_second(epoch_ms // 1000)
+
+
+@functools.lru_cache(maxsize=8)  # requests come in bursts within one second
+def _format_second(second: int) -> str:
+    t = time.gmtime(second)
     return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
 
 
