@@ -260,6 +260,10 @@ class FunctionUrlAuth:
         self.account_id = settings.account_id
         self.function_arn = function_arn(settings.region, settings.account_id, name, qualifier)
         policy = directory.resource_policy(name)
+        #: NONE with the console's default policy: both statements allow anyone, their conditions hold by
+        #: construction, so every request is allowed; nothing to evaluate (it was a quarter of the CPU of
+        #: a request to such a URL). A policy of the user's is evaluated per request.
+        self.open = policy is None and self.auth_type == "NONE"
         if policy is None and self.auth_type == "NONE":
             policy = default_url_policy(self.function_arn)
         self.policy = policy
@@ -273,6 +277,8 @@ class FunctionUrlAuth:
 
     def decide(self, request: HttpRequest, now: datetime) -> Authorization | None:
         """Allow both actions or raise; the caller's Authorization for AWS_IAM, None for NONE (URL-8)."""
+        if self.open:
+            return None
         identity: Identity | None = None
         authorization: Authorization | None = None
         principal, keys = ANONYMOUS, self.anonymous

@@ -351,3 +351,36 @@ def test_templates_and_arn_patterns() -> None:
     assert not Template("a${*}", variables=True).regex({}).fullmatch("abc")
     assert ArnPattern("*", variables=True).matches("anything", {})
     assert not ArnPattern("arn:aws:s3:::b", variables=False).matches("not-an-arn", {})
+
+
+@pytest.mark.parametrize("client_ip", ["127.0.0.1", "203.0.113.9", "2001:db8::1"])
+@pytest.mark.parametrize("epoch", [0, 1_795_000_000])
+def test_the_default_function_url_policy_allows_every_anonymous_request(client_ip: str, epoch: int) -> None:
+    """Why FunctionUrlAuth skips evaluation for NONE with the default policy (``open``): both of its
+    statements allow anyone whatever the request, under the context keys a NONE URL's requests carry."""
+    from datetime import UTC, datetime
+
+    from gateway.auth.iam import default_url_policy, principal_context, request_context
+    from tests.events.helpers import make_request
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+    policy = default_url_policy(arn)
+    request = make_request("POST", "/any/path", "a=1", client_ip=client_ip)
+    now = datetime.fromtimestamp(epoch, UTC)
+    for action, key, value in (("lambda:InvokeFunctionUrl", "lambda:functionurlauthtype", "NONE"),
+                               ("lambda:InvokeFunction", "lambda:invokedviafunctionurl", "true")):
+        context = request_context(request, principal_context(ANONYMOUS), now, "us-east-1", {key: (value,)})
+        decision = evaluate(AccessRequest(ANONYMOUS, action, arn, context), (), policy, "123456789012")
+        assert decision.allowed, (action, decision)
+
+
+def test_only_a_none_url_without_a_policy_of_its_own_skips_evaluation() -> None:
+    from types import SimpleNamespace
+
+    from gateway.auth.iam import FunctionUrlAuth
+    from gateway.auth.identities import IamDirectory
+
+    settings = SimpleNamespace(region="us-east-1", account_id="123456789012")
+    none = FunctionUrlAuth(SimpleNamespace(function="fn", auth_type="NONE"), settings, IamDirectory(()))
+    iam = FunctionUrlAuth(SimpleNamespace(function="fn", auth_type="AWS_IAM"), settings, IamDirectory(()))
+    assert (none.open, iam.open) == (True, False)
