@@ -90,8 +90,8 @@ async def measure_apps(work: Path, args: argparse.Namespace) -> dict[str, list[f
     functions = FunctionsService(config.functions, config.gateway,
                                  log=lambda name, entry: output.write(f"{name} | {entry}\n"))
     app = create_app(config, functions)
-    for (cfg, front), front_name in zip(app.fronts, fronts, strict=False):
-        app.bind("127.0.0.1", ports[front_name], front)
+    for _cfg, front in app.fronts:
+        app.bind("127.0.0.1", ports[front.kind + "s"], front)  # http_api -> the http_apis section's port
     targets: dict[str, tuple[App, Scope]] = {"bare starlette": (bare_app.app, scope_for("/items/42", 8000))}
     for name in fronts:
         url = throughput.front_url(name, ports[name])
