@@ -98,7 +98,7 @@ async def measure_apps(work: Path, args: argparse.Namespace) -> dict[str, list[f
         targets[f"gateway {name}"] = (app, scope_for(url.split(str(ports[name]), 1)[1], ports[name]))
     results: dict[str, list[float]] = {name: [] for name in targets}
     try:
-        for name, (target_app, scope) in targets.items():  # warm-up: imports, INIT, caches
+        for target_app, scope in targets.values():  # warm-up: imports, INIT, caches
             await cpu_per_request(target_app, scope, max(10, args.requests // 10), args.callers)
         for rnd in range(args.rounds):
             for name, (target_app, scope) in targets.items():
