@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import http.cookiejar
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -38,6 +39,17 @@ KINDS: dict[str, tuple[str, str]] = {
 ALL_KINDS = list(KINDS)
 # One of each front door (plus HTTP API payload 1.0) for the error tables.
 FRONT_KINDS = ["rest", "http", "http_v1", "alb_single", "url"]
+
+
+def write_project(tmp_path: Path, modules: dict[str, str], config: str) -> Path:
+    """A user's project as ``gateway serve`` reads it: ``fn/<module>.py`` for each module's source, and
+    ``gateway.toml`` (dedented ``config``). Returns the config's path."""
+    (tmp_path / "fn").mkdir(exist_ok=True)
+    for module, source in modules.items():
+        (tmp_path / "fn" / f"{module}.py").write_text(source)
+    path = tmp_path / "gateway.toml"
+    path.write_text(textwrap.dedent(config))
+    return path
 
 
 def _fn(handler: str, **extra: Any) -> dict[str, Any]:

@@ -6,13 +6,14 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.e2e.conftest import write_project
 
 HANDLER = '''
 import logging
@@ -25,10 +26,7 @@ def handler(event, context):
 
 
 def _config(tmp_path: Path) -> Path:
-    (tmp_path / "fn").mkdir()
-    (tmp_path / "fn" / "app.py").write_text(HANDLER)
-    path = tmp_path / "gateway.toml"
-    path.write_text(textwrap.dedent('''
+    return write_project(tmp_path, {"app": HANDLER}, '''
         [functions.hello]
         handler = "app.handler"
         code_uri = "fn"
@@ -52,8 +50,7 @@ def _config(tmp_path: Path) -> Path:
         [[function_urls]]
         function = "hello"
         listen = "127.0.0.1:0"
-    '''))
-    return path
+    ''')
 
 
 def _start(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
@@ -153,10 +150,7 @@ def test_function_lines_arrive_live_and_before_the_gateways_own_lines(tmp_path: 
     error (and the access-log line) come after that invocation's traceback, END and REPORT."""
     import threading
 
-    (tmp_path / "fn").mkdir()
-    (tmp_path / "fn" / "app.py").write_text(ORDER_HANDLER)
-    config = tmp_path / "gateway.toml"
-    config.write_text(textwrap.dedent('''
+    config = write_project(tmp_path, {"app": ORDER_HANDLER}, '''
         [functions.slow]
         handler = "app.handler"
         code_uri = "fn"
@@ -166,7 +160,7 @@ def test_function_lines_arrive_live_and_before_the_gateways_own_lines(tmp_path: 
         name = "web"
         listen = "127.0.0.1:0"
         routes = [ { route = "$default", function = "slow" } ]
-    '''))
+    ''')
     proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--config", str(config)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[tuple[float, str]] = []

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from gateway.config import GatewayConfig
 from gateway.scheduler import Rule, Scheduler
 from gateway.schedules import next_fire, parse_schedule
 from gateway.testing import RunningGateway, start_gateway
+from tests.e2e.conftest import write_project
 
 RECORDER = '''
 import json, os
@@ -262,10 +262,7 @@ def test_admin_schedule_paths_and_methods(gateway: tuple[RunningGateway, Path]) 
 # -- the command line: the start-up lines and --no-schedules ---------------------------------------
 
 def _serve(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[str], list[str], str]:
-    (tmp_path / "fn").mkdir(exist_ok=True)
-    (tmp_path / "fn" / "recorder.py").write_text(RECORDER)
-    config = tmp_path / "gateway.toml"
-    config.write_text(textwrap.dedent('''
+    config = write_project(tmp_path, {"recorder": RECORDER}, '''
         [functions.app]
         handler = "recorder.handler"
         code_uri = "fn"
@@ -273,7 +270,7 @@ def _serve(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[str], list[str
 
         [admin]
         listen = "127.0.0.1:0"
-    '''))
+    ''')
     proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--config", str(config), *flags],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
