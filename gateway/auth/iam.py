@@ -260,9 +260,10 @@ class FunctionUrlAuth:
         self.account_id = settings.account_id
         self.function_arn = function_arn(settings.region, settings.account_id, name, qualifier)
         policy = directory.resource_policy(name)
-        #: NONE with the console's default policy: both statements allow anyone, their conditions hold by
-        #: construction, so every request is allowed; nothing to evaluate (it was a quarter of the CPU of
-        #: a request to such a URL). A policy of the user's is evaluated per request.
+        #: NONE without a policy of the user's: the gateway stands in the policy the console adds with a NONE
+        #: URL [INF: created through the API without one, AWS answers 403]. Both its statements allow anyone
+        #: and their conditions hold by construction, so every request is allowed and nothing is evaluated
+        #: (evaluating was a quarter of the CPU of a request to such a URL). A user's policy is evaluated.
         self.open = policy is None and self.auth_type == "NONE"
         if policy is None and self.auth_type == "NONE":
             policy = default_url_policy(self.function_arn)
@@ -298,7 +299,7 @@ class FunctionUrlAuth:
 def add_iam_routes(route_auth: RouteAuth, front: Literal["rest_api", "http_api"], api: Any, settings: Any,
                    directory: IamDirectory | None) -> None:
     """Register the API's ``authorization = "AWS_IAM"`` routes with the front's RouteAuth."""
-    checker = ApiIamAuth(front, api, settings, directory or IamDirectory(()))
+    checker = ApiIamAuth(front, api, settings, directory if directory is not None else IamDirectory(()))
     for route in api.routes:
         if route.authorization == "AWS_IAM":
             route_auth.add(route, checker)
@@ -307,5 +308,5 @@ def add_iam_routes(route_auth: RouteAuth, front: Literal["rest_api", "http_api"]
 def function_url_auth(url: Any, settings: Any, directory: IamDirectory | None) -> RouteAuth:
     """A function URL's RouteAuth: its one "route" is its config (``RouteMatch.route``)."""
     route_auth = RouteAuth()
-    route_auth.add(url, FunctionUrlAuth(url, settings, directory or IamDirectory(())))
+    route_auth.add(url, FunctionUrlAuth(url, settings, directory if directory is not None else IamDirectory(())))
     return route_auth

@@ -121,7 +121,11 @@ class IamDirectory:
         return self._resource_policies.get(function)
 
     def __len__(self) -> int:
+        """How many identities (resource policies not counted)."""
         return len(self._identities)
+
+    def __bool__(self) -> bool:
+        return True  # one without identities still holds resource policies: never falsy (``directory or ...``)
 
     @classmethod
     def from_config(cls, config: GatewayConfig, environ: Mapping[str, str] | None = None) -> IamDirectory:

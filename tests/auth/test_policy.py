@@ -384,3 +384,30 @@ def test_only_a_none_url_without_a_policy_of_its_own_skips_evaluation() -> None:
     none = FunctionUrlAuth(SimpleNamespace(function="fn", auth_type="NONE"), settings, IamDirectory(()))
     iam = FunctionUrlAuth(SimpleNamespace(function="fn", auth_type="AWS_IAM"), settings, IamDirectory(()))
     assert (none.open, iam.open) == (True, False)
+
+
+def test_a_none_url_keeps_its_own_policy_when_no_identities_are_configured() -> None:
+    """A directory holding only resource policies (no [[identities]]) is used as it is: a NONE URL's own
+    policy is evaluated (an explicit deny refuses), not replaced by the default one (it once was: a
+    directory without identities was falsy, and ``directory or IamDirectory(())`` dropped it)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from gateway.auth.iam import function_url_auth
+    from gateway.auth.identities import IamDirectory
+    from gateway.errors import AuthError
+    from gateway.ids import new_context
+    from gateway.models import RouteMatch
+    from tests.events.helpers import make_request
+
+    deny = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "lambda:*", "Resource": "*"}]}, name="fn's policy",
+        kind="resource")
+    settings = SimpleNamespace(region="us-east-1", account_id="123456789012")
+    url = SimpleNamespace(function="fn", auth_type="NONE")
+    match = RouteMatch(function="fn", route_key="", route=url)
+    refused = function_url_auth(url, settings, IamDirectory((), {"fn": deny}))
+    with pytest.raises(AuthError):
+        asyncio.run(refused.authorize(make_request("GET", "/"), match, new_context()))
+    allowed = function_url_auth(url, settings, IamDirectory(()))  # no policy of its own: the default one
+    assert asyncio.run(allowed.authorize(make_request("GET", "/"), match, new_context())) is match
