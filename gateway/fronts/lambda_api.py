@@ -72,7 +72,8 @@ class LambdaApiFront(BaseFront):
         self.settings = settings
         self.catalog = Catalog(functions.function_configs, settings)
         self.queue = queue  # Event invocations are stored here (gateway/queue.py); build_fronts gives it
-        self.iam = LambdaApiIam(settings, iam if iam is not None else IamDirectory(())) if cfg.auth == "AWS_IAM" else None
+        directory = iam if iam is not None else IamDirectory(())
+        self.iam = LambdaApiIam(settings, directory) if cfg.auth == "AWS_IAM" else None
         # (method, path, endpoint, IAM action, IAM resource): lambda_api_iam.py says why each resource.
         self.routes: list[tuple[str, re.Pattern[str], Endpoint, str, Scope]] = [
             ("POST", re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?"), self.invoke_api,
