@@ -40,7 +40,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             async with asyncio.timeout(timeout):
                 return await self._reader.read(max_bytes)
         except TimeoutError as exc:  # before OSError: it is one
-            raise httpcore.ReadTimeout(f"no data from the origin within {timeout} s") from exc
+            raise httpcore.ReadTimeout(f"no data from the origin within {timeout} s" if timeout else str(exc)) from exc
         except OSError as exc:
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
 
@@ -55,12 +55,16 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 async with asyncio.timeout(timeout):
                     await self._writer.drain()
         except TimeoutError as exc:
-            raise httpcore.WriteTimeout(f"the origin took no data for {timeout} s") from exc
+            raise httpcore.WriteTimeout(f"the origin took no data for {timeout} s" if timeout else str(exc)) from exc
         except OSError as exc:
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        self._writer.close()  # the transport closes once its buffer is flushed; nothing to wait for
+        transport = self._writer.transport
+        if transport.get_write_buffer_size():
+            transport.abort()  # unsent data (a write that timed out): close() would wait on it for ever
+        else:
+            transport.close()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None,
@@ -79,7 +83,11 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         writer = self._writer
         if info == "is_readable":  # httpcore: an idle connection the server has closed (or written to) is dead
-            return self._reader.at_eof() or is_socket_readable(writer.get_extra_info("socket"))
+            # asyncio reads eagerly: what the server sent (a 408, say) already sits in the reader's buffer,
+            # not in the socket. StreamReader has no public look at it; _buffer is a bytearray since 3.4.
+            reader = self._reader
+            return (reader.at_eof() or bool(getattr(reader, "_buffer", b"")) or reader.exception() is not None
+                    or is_socket_readable(writer.get_extra_info("socket")))
         if info == "ssl_object":
             return writer.get_extra_info("ssl_object")
         if info == "client_addr":
@@ -106,9 +114,13 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from exc
         except OSError as exc:
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        sock = writer.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
+        try:
+            sock = writer.get_extra_info("socket")
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+        except OSError as exc:
+            writer.transport.abort()
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         return AsyncioStream(reader, writer)
 
     async def connect_unix_socket(

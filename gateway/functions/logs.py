@@ -16,6 +16,7 @@ logger should carry ``FunctionRecordFilter`` so function records are not printed
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import sys
 import threading
@@ -56,7 +57,9 @@ class LoopWriter:
         self._stream = stream
         self._lock = threading.Lock()
         self._pending: list[str] = []
+        self._scheduled = False  # a flush is queued on the loop
         self._loop: asyncio.AbstractEventLoop | None = None
+        atexit.register(self.flush)  # whatever a loop that stopped never flushed
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -66,11 +69,12 @@ class LoopWriter:
         self.flush()
 
     def write(self, text: str) -> None:
+        loop = self._loop
         with self._lock:
             self._pending.append(text)
-            if len(self._pending) > 1:
-                return  # a flush is already scheduled
-        loop = self._loop
+            if loop is not None and self._scheduled:
+                return
+            self._scheduled = loop is not None
         if loop is None:
             self.flush()
             return
@@ -81,6 +85,7 @@ class LoopWriter:
 
     def flush(self) -> None:
         with self._lock:
+            self._scheduled = False
             if not self._pending:
                 return
             text = "".join(self._pending)

@@ -37,7 +37,7 @@ Snapshot = dict[str, tuple[int, int]]
 #: Files that change while the gateway runs without being code: logs (``gateway serve > out.log``
 #: inside the code directory reloaded the function on every line), editor swap and backup files,
 #: SQLite journals. Any other file may be read by a handler at INIT and is watched.
-NOT_CODE = (".log", ".swp", ".swx", "~", ".sqlite3-journal", ".sqlite3-wal", ".sqlite3-shm")
+NOT_CODE = (".log", ".swp", ".swo", ".swx", "~", "-journal", "-wal", "-shm")
 
 
 @runtime_checkable

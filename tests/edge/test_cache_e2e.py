@@ -116,6 +116,12 @@ def test_miss_then_hit_with_age_and_one_origin_request(cf: httpx.Client) -> None
     assert HITS["/plain/a"] == 1
 
 
+def _shape(r: httpx.Response) -> list[tuple[bytes, bytes]]:
+    """The raw headers, in order, with the per-response X-Amz-Cf-Id and Date values masked."""
+    return [(n, b"<id>" if n.lower() == b"x-amz-cf-id" else b"<date>" if n.lower() == b"date" else v)
+            for n, v in r.headers.raw]
+
+
 def test_a_plain_hit_answers_header_for_header_as_a_hit_through_the_full_path(cf: httpx.Client) -> None:
     """A plain GET hit is answered from the ASGI scope (DistributionFront.answer_from_cache); a conditional
     GET goes down the full request path and, when the stored object has no validator, gets the same 200."""
@@ -124,17 +130,31 @@ def test_a_plain_hit_answers_header_for_header_as_a_hit_through_the_full_path(cf
     full = cf.get("/plain/same", headers={"If-Modified-Since": "Mon, 02 Jan 2006 15:04:05 GMT"})
     assert [_cache(r) for r in (first, fast, full)] == ["Miss from cloudfront"] + ["Hit from cloudfront"] * 2
 
-    def shape(r: httpx.Response) -> list[tuple[bytes, bytes]]:
-        return [(n, b"<id>" if n.lower() == b"x-amz-cf-id" else b"<date>" if n.lower() == b"date" else v)
-                for n, v in r.headers.raw]
-
-    assert shape(fast) == shape(full)
+    assert _shape(fast) == _shape(full)
     assert [n for n, _ in fast.headers.raw] == [
         b"x-hit", b"cache-control", b"content-type", b"server", b"Age", b"X-Cache", b"Via", b"X-Amz-Cf-Pop",
         b"X-Amz-Cf-Id", b"content-length", b"date"]
     assert (fast.status_code, fast.content, fast.reason_phrase) == (200, first.content, "OK")
     assert fast.headers["x-amz-cf-id"] != full.headers["x-amz-cf-id"] and len(fast.headers["x-amz-cf-id"]) == 56
     assert HITS["/plain/same"] == 1
+
+
+@pytest.mark.parametrize(("method", "status", "state"), [("HEAD", "200", "Hit"), ("GET", "404", "Error")])
+def test_fast_and_full_path_hits_agree_for_head_and_for_a_cached_error(
+    cf: httpx.Client, method: str, status: str, state: str,
+) -> None:
+    """As above for a HEAD answered from a stored GET, and for an origin's 404 kept for the error caching
+    minimum TTL (X-Cache: Error from cloudfront)."""
+    path = f"/plain/agree-{method}-{status}"
+    first = cf.get(path, headers={"X-Respond-Status": status})
+    fast = cf.request(method, path)
+    full = cf.request(method, path, headers={"If-Modified-Since": "Mon, 02 Jan 2006 15:04:05 GMT"})
+    assert [_cache(r) for r in (fast, full)] == [f"{state} from cloudfront"] * 2
+    assert (fast.status_code, fast.content) == (full.status_code, full.content) == (
+        int(status), b"" if method == "HEAD" else first.content)
+
+    assert _shape(fast) == _shape(full)
+    assert HITS[path] == 1
 
 
 def test_no_store_private_and_a_past_expires_are_not_cached(cf: httpx.Client) -> None:

@@ -168,3 +168,55 @@ def test_an_idle_connection_the_origin_closed_is_not_reused() -> None:
     with tcp_server(one_then_close) as port:
         assert asyncio.run(main(port)) == [200, 200]
     assert len(served) == 2
+
+
+def test_an_idle_connection_the_origin_wrote_to_is_not_reused() -> None:
+    """A server may send something on an idle keep-alive connection without closing it (a 408): asyncio
+    has read it into the stream's buffer already, so the connection counts as readable and is dropped;
+    the next request gets its own answer, not the stale 408."""
+    async def answer_then_408(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(OK)
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(2)  # open, idle
+        writer.close()
+
+    async def main(port: int) -> list[tuple[int, bytes]]:
+        async with pool() as client:
+            got = []
+            for pause in (0.3, 0):
+                response = await client.request("GET", f"http://127.0.0.1:{port}/")
+                got.append((response.status, response.content))
+                await asyncio.sleep(pause)  # the 408 arrives meanwhile
+            return got
+
+    with tcp_server(answer_then_408) as port:
+        assert asyncio.run(main(port)) == [(200, b"hello"), (200, b"hello")]
+
+
+def test_closing_after_a_write_timeout_releases_the_connection_at_once() -> None:
+    """A write to an origin that reads nothing times out; closing drops the unsent data (abort), rather
+    than waiting on it with the socket open."""
+    done = threading.Event()
+
+    async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.to_thread(done.wait, 5)
+        writer.close()
+
+    async def main(port: int) -> bool:
+        backend = AsyncioBackend()
+        stream = await backend.connect_tcp("127.0.0.1", port, timeout=2)
+        with pytest.raises(httpcore.WriteTimeout):
+            await stream.write(b"x" * (64 * 1024 * 1024), timeout=0.3)
+        sock = stream.get_extra_info("socket")
+        await stream.aclose()
+        await asyncio.sleep(0.05)
+        return bool(sock.fileno() == -1)
+
+    with tcp_server(never_reads) as port:
+        closed = asyncio.run(main(port))
+        done.set()
+    assert closed

@@ -59,3 +59,44 @@ def test_a_failing_sink_does_not_fail_the_function() -> None:
 def test_stderr_sink_prefixes_every_line(capsys: pytest.CaptureFixture[str]) -> None:
     logs.stderr_sink("fn", "[ERROR] E: m\nTraceback (most recent call last):")
     assert capsys.readouterr().err == "fn | [ERROR] E: m\nfn | Traceback (most recent call last):\n"
+
+
+def test_loop_writer_batches_thread_writes_into_one_stream_write() -> None:
+    """LoopWriter: lines written from other threads while the loop is busy go out in one write, made
+    by the loop; without a loop, and after detach, writes go straight to the stream."""
+    import asyncio
+    import io
+    import threading
+
+    from gateway.functions.logs import LoopWriter
+
+    class Stream(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[tuple[str, str]] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append((threading.current_thread().name, text))
+            return len(text)
+
+    stream = Stream()
+    writer = LoopWriter(lambda: stream)
+    writer.write("before\n")
+    assert stream.writes == [("MainThread", "before\n")]
+
+    async def main() -> None:
+        writer.attach(asyncio.get_running_loop())
+        threads = [threading.Thread(target=writer.write, args=(f"line {i}\n",), name=f"env-{i}") for i in range(3)]
+        for thread in threads:  # the loop does not run meanwhile: all three wait for one flush
+            thread.start()
+            thread.join()
+        assert len(stream.writes) == 1
+        await asyncio.sleep(0)
+        writer.write("on the loop\n")
+        writer.detach()  # flushes what is pending
+
+    asyncio.run(main())
+    assert stream.writes == [("MainThread", "before\n"), ("MainThread", "line 0\nline 1\nline 2\n"),
+                             ("MainThread", "on the loop\n")]
+    writer.write("after\n")
+    assert stream.writes[-1] == ("MainThread", "after\n")
