@@ -36,9 +36,12 @@ SERVER_WRITTEN_BYTES = frozenset(name.encode() for name in SERVER_WRITTEN)
 #: sent chunked, is streamed to the viewer as it arrives (a small one costs less read whole).
 STREAM_OVER = 64 * 1024
 #: What httpx's Client added to every request when the viewer's request lacked it; still sent, so the
-#: origin sees the same request as when the proxy went through the Client (see ClientPool).
+#: origin sees the same request as when the proxy went through the Client (see ClientPool). Except the
+#: User-Agent: when the viewer's is not forwarded (none sent, or the origin request policy leaves it out)
+#: CloudFront sends "Amazon CloudFront"
+#: (RequestAndResponseBehaviorCustomOrigin.html, "User-Agent" [INF: not in shared/reference/edge.md]).
 CLIENT_DEFAULTS = ((b"Accept", b"*/*"), (b"Accept-Encoding", b"gzip, deflate"), (b"Connection", b"keep-alive"),
-                   (b"User-Agent", f"python-httpx/{httpx.__version__}".encode()))
+                   (b"User-Agent", b"Amazon CloudFront"))
 _CLIENT_DEFAULT_NAMES = tuple((name.lower().decode(), name, value) for name, value in CLIENT_DEFAULTS)
 #: httpcore's errors (they share no base class); a timeout among them is OriginTimeout, any other OriginUnreachable.
 HTTPCORE_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,

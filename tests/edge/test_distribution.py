@@ -36,6 +36,14 @@ def test_proxies_to_the_upstream_with_cloudfronts_headers(cf: httpx.Client, upst
     assert len(r.headers.get_list("date")) == 1
 
 
+def test_the_origin_sees_amazon_cloudfront_as_user_agent_unless_the_viewers_is_forwarded(cf: httpx.Client) -> None:
+    with httpx.Client(base_url=str(cf.base_url), timeout=20) as bare:
+        del bare.headers["User-Agent"]  # a viewer sending none
+        anonymous = _headers(bare.get("/ua/none").json())
+    assert anonymous["user-agent"] == "Amazon CloudFront"
+    assert _headers(cf.get("/ua/some", headers={"User-Agent": "Viewer/1.0"}).json())["user-agent"] == "Viewer/1.0"
+
+
 def test_post_body_and_method_reach_the_upstream(cf: httpx.Client) -> None:
     doc = cf.post("/submit", content=b"payload", headers={"Content-Type": "text/plain"}).json()
     assert doc["method"] == "POST" and doc["body"] == "payload"
