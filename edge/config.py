@@ -1,6 +1,6 @@
 """``[[distributions]]``: CloudFront distributions as frozen dataclasses, checked once at load.
 
-``gateway/config.py`` keeps the raw tables and calls ``check_distributions`` from ``_finish``, so the
+``gateway/config.py`` keeps the raw tables and calls ``check_distributions`` from ``config_checks.finish``, so the
 edge package is imported only when a config has distributions settings to convert, and the same
 converter (unknown keys and wrong types name the dotted key) does the work.
 https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html
@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from gateway.config import Address, _Converter, derived_id
+from gateway.config import Address
+from gateway.config_checks import derived_id
+from gateway.config_convert import Converter
 from gateway.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -133,7 +135,7 @@ class DistributionConfig:
 
 def check_distributions(config: GatewayConfig, fail: Fail, raw: Any) -> tuple[DistributionConfig, ...]:
     """Convert and check ``distributions``; fronts and functions named must exist."""
-    conv = _Converter(file=config.source, base_dir=config.base_dir)
+    conv = Converter(file=config.source, base_dir=config.base_dir)
     dists: tuple[DistributionConfig, ...] = conv.convert(list(raw), tuple[DistributionConfig, ...], "distributions")
     front_names = {cfg.name for kind, cfg in config.fronts() if kind != "distribution"}
     out = []

@@ -162,7 +162,7 @@ def sqs_event(
 
 
 # --------------------------------------------------------------------------------------------
-# Config checks (called from config._finish, once every function is known).
+# Config checks (called from config_checks.finish, once every function is known).
 
 
 def check_async_config(functions: Mapping[str, FunctionConfig], scale: float,

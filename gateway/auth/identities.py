@@ -1,6 +1,6 @@
 """Identities and resource-based policies from the config: validated at load, looked up per request.
 
-``check_identities`` runs while the config loads (config.py ``_finish``): every ``[[identities]]``
+``check_identities`` runs while the config loads (config_checks.py ``finish``): every ``[[identities]]``
 entry's keys, ARN and policies, and every function's ``policy``, are parsed; a bad one raises
 ``ConfigError`` naming the key (``identities[1].policies[0]``). A policy given as a file path
 (anything that does not start with ``{``) is read then, relative to the config file, and its text

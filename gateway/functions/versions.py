@@ -77,7 +77,7 @@ def is_weighted(function: FunctionConfig, qualifier: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Load-time checks (called by gateway.config._finish)
+# Load-time checks (called by gateway.config_checks.finish)
 
 
 def reference_problem(functions: Mapping[str, FunctionConfig], reference: str, *, url: bool = False) -> str | None:
