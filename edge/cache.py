@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Literal
 
 from cachetools import LRUCache
 
@@ -221,8 +221,8 @@ class CacheEntry:
     last_modified: str | None = None
     #: the response's headers without the origin's Age: the hit path only appends its own
     headers: Headers = ()
-    #: the viewer answer's encoded headers for a hit, made once by the distribution (edge/distribution.py)
-    viewer_head: Any = None
+    #: the viewer answer's encoded headers for a hit, made at the first by the distribution (edge/distribution.py)
+    viewer_head: list[tuple[bytes, bytes]] | None = None
 
     def __post_init__(self) -> None:
         # Derived once at store time, so that a hit does no header scans of its own.
@@ -231,6 +231,11 @@ class CacheEntry:
         self.etag = _header(headers, "etag")
         self.last_modified = _header(headers, "last-modified")
         self.headers = tuple((n, v) for n, v in headers if n.lower() != "age")
+
+
+def hit_state(origin_status: int) -> State:
+    """X-Cache for a hit: an origin error served from the cache stays ``Error`` [INF]."""
+    return "Hit" if origin_status < 400 else "Error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +254,7 @@ class Lookup:
 
     @property
     def state(self) -> State:
-        """X-Cache for a hit: an origin error served from the cache stays ``Error`` [INF]."""
-        return "Hit" if self.hit_origin_status < 400 else "Error"
+        return hit_state(self.hit_origin_status)
 
     def conditional(self, req: EdgeRequest) -> Lookup:
         """The lookup to go on with, marked as revalidating when a stale entry has a validator and the

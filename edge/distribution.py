@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from edge.cache import DISABLED, CacheEntry, CachePolicy, EdgeCache, Lookup
+from edge.cache import DISABLED, CachePolicy, EdgeCache, Lookup, hit_state
 from edge.config import BehaviorConfig, DistributionConfig, OriginConfig
 from edge.events import EdgeExecutionError, EdgeRequest, EdgeResponse, EdgeValidationError, cf_config
 from edge.hooks import EdgeHooks
@@ -202,23 +202,19 @@ class DistributionFront(BaseFront):
         entry, now = found
         head = entry.viewer_head
         if head is None:
+            # What the full path answers for a hit (cache._answer's Age, then _viewer_answer), encoded once;
+            # per hit only Age and X-Amz-Cf-Id change.
+            answer = self._viewer_answer(dataclasses.replace(entry.response, headers=(*entry.headers, ("Age", ""))),
+                                         hit_state(entry.origin_status), "")
             try:
-                head = entry.viewer_head = self._hit_head(entry)
+                head = entry.viewer_head = [(n.encode("ascii"), v.encode()) for n, v in answer.headers]
             except UnicodeEncodeError:
                 return None  # a header that cannot be sent: the full path explains it
-        stored, cloudfront = head
-        answer = [*stored, (b"Age", str(max(0, int(now - entry.stored))).encode()), *cloudfront,
-                  (b"X-Amz-Cf-Id", new_cf_id().encode())]
+        headers = head.copy()
+        headers[_AGE_AT] = (b"Age", str(max(0, int(now - entry.stored))).encode())
+        headers[-1] = (b"X-Amz-Cf-Id", new_cf_id().encode())
         response = entry.response
-        return CacheHitAnswer(response.status, response.status_description or None, answer, response.body)
-
-    def _hit_head(self, entry: CacheEntry) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
-        """A stored object's viewer headers as ``_viewer_answer`` gives them on a hit, encoded: the stored
-        headers before Age, CloudFront's after it (X-Amz-Cf-Id, new per request, is not here)."""
-        state = "Hit" if entry.origin_status < 400 else "Error"  # as Lookup.state
-        stored = [(n.encode("ascii"), v.encode()) for n, v in entry.headers if n.lower() not in ("via", "x-cache")]
-        cloudfront = [(n.encode("ascii"), v.encode()) for n, v in self._cf_headers(state, "")[:-1]]
-        return stored, cloudfront
+        return CacheHitAnswer(response.status, response.status_description or None, headers, response.body)
 
     async def route_and_call(self, request: HttpRequest, ctx: InvocationContext) -> HttpResponse:
         cf_id = new_cf_id()
@@ -387,6 +383,7 @@ class DistributionFront(BaseFront):
                             reason=response.status_description or None)
 
     def _cf_headers(self, cache: str, cf_id: str) -> tuple[tuple[str, str], ...]:
+        """CloudFront's own headers, last in every answer, X-Amz-Cf-Id last of all (answer_from_cache counts on it)."""
         return (("X-Cache", f"{cache} from cloudfront"), ("Via", self.via), ("X-Amz-Cf-Pop", self.cfg.pop),
                 ("X-Amz-Cf-Id", cf_id))
 
@@ -410,6 +407,8 @@ class DistributionFront(BaseFront):
 
 
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
+#: Where Age stands in a hit's viewer headers: before CloudFront's four (_cf_headers).
+_AGE_AT = -5
 #: Request headers that send a request down the full path: a body, or a conditional request.
 _NOT_FOR_FAST_HITS = frozenset({b"content-length", b"transfer-encoding", b"if-none-match", b"if-modified-since"})
 

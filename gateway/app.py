@@ -127,14 +127,7 @@ class GatewayApp:
                 log.debug("fast cache path failed", exc_info=True)
             if hit is not None:
                 status, reason, headers, body = hit
-                if status in (204, 304) or status < 200:
-                    body = b""  # as _send
-                else:
-                    headers.append((b"content-length", str(len(body)).encode()))
-                if self.reason_header and reason:
-                    headers.append((REASON_HEADER, reason.encode()))
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await _send_encoded(send, status, headers, body, None, reason if self.reason_header else None)
                 if self.access_log_enabled:
                     _log_access(front, request_head(scope, b""), HttpResponse(status=status, body=body), started)
                 return
@@ -268,9 +261,16 @@ def _encode_headers(response: HttpResponse) -> list[tuple[bytes, bytes]]:
 async def _send(
     send: Send, response: HttpResponse, reason_header: bool = False, receive: Receive | None = None
 ) -> None:
-    headers = _encode_headers(response)
-    body, stream = response.body, response.stream
-    if response.status in (204, 304) or response.status < 200:
+    await _send_encoded(send, response.status, _encode_headers(response), response.body, response.stream,
+                        response.reason if reason_header else None, receive)
+
+
+async def _send_encoded(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, stream: BodyStream | None,
+    reason: str | None, receive: Receive | None = None,
+) -> None:
+    """A response whose headers are encoded already; Content-Length (or none) and the reason are added here."""
+    if status in (204, 304) or status < 200:
         body = b""  # these statuses have no body and no Content-Length (RFC 9110 §8.6, §15.3.5)
         if stream is not None:
             await stream.aclose()
@@ -279,9 +279,9 @@ async def _send(
         headers.append((b"content-length", str(len(body)).encode()))
     elif stream.length is not None:
         headers.append((b"content-length", str(stream.length).encode()))  # else the server sends it chunked
-    if reason_header and response.reason:
-        headers.append((REASON_HEADER, response.reason.encode()))
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if reason:
+        headers.append((REASON_HEADER, reason.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     if stream is None:
         await send({"type": "http.response.body", "body": body})
     else:
