@@ -10,7 +10,6 @@ https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-cloudf
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import logging
@@ -41,7 +40,7 @@ from gateway.config import GatewaySettings
 from gateway.errors import GatewayError, RequestTooLarge
 from gateway.fronts.base import BaseFront
 from gateway.functions import FunctionsService
-from gateway.ids import random_bytes
+from gateway.ids import b64url, random_bytes
 from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, read_body
 
 log = logging.getLogger("gateway.edge")
@@ -81,7 +80,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 
 def new_cf_id() -> str:
     """An X-Amz-Cf-Id: 40 random bytes, URL-safe base64 (56 characters, as CloudFront's)."""
-    return base64.urlsafe_b64encode(random_bytes(40)).decode("ascii")
+    return b64url(random_bytes(40))
 
 
 class EdgeErrorResponse(GatewayError):

@@ -58,7 +58,7 @@ def _uuid4(raw: bytes) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _b64url(raw: bytes) -> str:
+def b64url(raw: bytes) -> str:
     """``base64.urlsafe_b64encode(raw).decode()``."""
     return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).decode("ascii")
 
@@ -73,6 +73,6 @@ def new_context() -> InvocationContext:
         # X-Ray format: Root=1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>.
         trace_id=f"Root=1-{int(now):08x}-{rand[16:28].hex()}",
         # HTTP APIs use 16-character base64 ids such as "LV7fzho-PHcEJPw=" (11 bytes -> 15 chars + "=").
-        short_id=_b64url(rand[28:39]),
-        extended_request_id=_b64url(rand[39:50]),
+        short_id=b64url(rand[28:39]),
+        extended_request_id=b64url(rand[39:50]),
     )

@@ -26,7 +26,7 @@ def test_uuid4_is_the_standard_librarys_for_the_same_bytes() -> None:
 def test_b64url_is_urlsafe_b64encode() -> None:
     for n in (0, 1, 11, 12, 50):
         raw = os.urandom(n)
-        assert ids._b64url(raw) == base64.urlsafe_b64encode(raw).decode("ascii")
+        assert ids.b64url(raw) == base64.urlsafe_b64encode(raw).decode("ascii")
 
 
 def test_random_bytes_are_never_handed_out_twice() -> None:

@@ -263,10 +263,9 @@ class FunctionUrlAuth:
         #: NONE without a policy of the user's: the gateway stands in the policy the console adds with a NONE
         #: URL [INF: created through the API without one, AWS answers 403]. Both its statements allow anyone
         #: and their conditions hold by construction, so every request is allowed and nothing is evaluated
-        #: (evaluating was a quarter of the CPU of a request to such a URL). A user's policy is evaluated.
+        #: (evaluating was a quarter of the CPU of a request to such a URL; default_url_policy is that policy).
+        #: A user's policy is evaluated.
         self.open = policy is None and self.auth_type == "NONE"
-        if policy is None and self.auth_type == "NONE":
-            policy = default_url_policy(self.function_arn)
         self.policy = policy
         self.directory = directory
         self.answers = Answers("function_url")
@@ -308,5 +307,7 @@ def add_iam_routes(route_auth: RouteAuth, front: Literal["rest_api", "http_api"]
 def function_url_auth(url: Any, settings: Any, directory: IamDirectory | None) -> RouteAuth:
     """A function URL's RouteAuth: its one "route" is its config (``RouteMatch.route``)."""
     route_auth = RouteAuth()
-    route_auth.add(url, FunctionUrlAuth(url, settings, directory if directory is not None else IamDirectory(())))
+    checker = FunctionUrlAuth(url, settings, directory if directory is not None else IamDirectory(()))
+    if not checker.open:  # an open URL has nothing to check
+        route_auth.add(url, checker)
     return route_auth

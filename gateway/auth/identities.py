@@ -124,9 +124,6 @@ class IamDirectory:
         """How many identities (resource policies not counted)."""
         return len(self._identities)
 
-    def __bool__(self) -> bool:
-        return True  # one without identities still holds resource policies: never falsy (``directory or ...``)
-
     @classmethod
     def from_config(cls, config: GatewayConfig, environ: Mapping[str, str] | None = None) -> IamDirectory:
         """The directory for a loaded (validated) config. Reads the local credential chain if trusted."""

@@ -24,7 +24,6 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gatew
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -37,6 +36,7 @@ from gateway.auth.answers import HTTP, REST, Answers
 from gateway.auth.authorizer_result import AuthorizerResult, ResultError, parse_result
 from gateway.auth.identity import Api, IdentitySources, execute_api_arn, path_without_stage
 from gateway.errors import GatewayError
+from gateway.events.common import compact_json
 from gateway.models import Authorization, HttpRequest, InvocationContext, InvocationResult, RouteMatch
 
 InvokeFn = Callable[[str, bytes, InvocationContext], Awaitable[InvocationResult]]
@@ -139,7 +139,7 @@ class LambdaAuthorizer:
             except KeyError:
                 pass
         event = self._event(values, request, match, ctx, arn)
-        payload = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = compact_json(event).encode()
         started = self.timer()
         try:
             outcome = await self.invoke(self.spec.function, payload, ctx)

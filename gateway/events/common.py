@@ -81,10 +81,15 @@ def wire_text(value: str) -> str:
 
 
 def compact_json(value: Any) -> str:
-    """JSON without spaces, as AWS re-serialises an inferred body (URL-R1: ``["hello",3,true]``).
+    """JSON without spaces, as AWS re-serialises an inferred body (URL-R1: ``["hello",3,true]``), and as
+    the gateway encodes every event it sends a function.
 
     Non-ASCII characters are written as UTF-8, not ``\\u`` escapes [INF]."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _compact_encoder(value)
+
+
+# One encoder for every call: json.dumps with options builds a new JSONEncoder each time.
+_compact_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def encode_body(body: str) -> bytes:

@@ -20,13 +20,12 @@ from gateway.errors import (
     RemoteError,
     ResponseTooLarge,
 )
+from gateway.events.common import compact_json
 from gateway.functions import FunctionsService
 from gateway.ids import new_context
 from gateway.models import Headers, HttpRequest, HttpResponse, InvocationContext, InvocationResult, RouteMatch
 
 log = logging.getLogger("gateway")
-# One encoder for every event: json.dumps with options builds a new JSONEncoder per call.
-_encode_event = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def json_error(
@@ -117,7 +116,7 @@ class BaseFront:
         request_id: str | None = None,
     ) -> InvocationResult:
         """Invoke synchronously (C-1); ``wait`` is the front's own integration timeout."""
-        payload = _encode_event(event).encode()
+        payload = compact_json(event).encode()
         call = self.functions.invoke(function, payload, request_id=request_id, trace_id=ctx.trace_id)
         if wait is None:
             result = await call
