@@ -118,7 +118,7 @@ class GatewayApp:
             response = HttpResponse(status=404, body=b"no front listens here")
             await _send(send, response)
             return
-        fast = getattr(front, "answer_from_cache", None)  # a distribution's cache hit (edge/distribution.py)
+        fast = front.answer_from_cache
         if fast is not None:
             hit = None
             try:
@@ -128,11 +128,11 @@ class GatewayApp:
             if hit is not None:
                 status, reason, headers, body = hit
                 await _send_encoded(send, status, headers, body, None, reason if self.reason_header else None)
-                if self.access_log_enabled:
+                if self.access_log_enabled and access_log.isEnabledFor(logging.INFO):  # before building the request
                     _log_access(front, request_head(scope, b""), HttpResponse(status=status, body=body), started)
                 return
         try:
-            length = _streamed_body(scope) if getattr(front, "streams_request_body", False) else -1
+            length = _streamed_body(scope) if front.streams_request_body else -1
             if length == -1:
                 request = await read_request(scope, receive, front.max_body)
             else:  # a distribution: its HTTP origin gets the body as it arrives (edge/distribution.py)

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.auth import RouteAuth
@@ -54,6 +54,11 @@ class BaseFront:
     cors: CorsPolicy | None = None
     #: the per-route auth registry (gateway/auth/__init__.py); None: no route has auth.
     route_auth: RouteAuth | None = None
+    #: whether the request body reaches the front as it arrives (a distribution's HTTP origin) or read whole
+    streams_request_body = False
+    #: a distribution's cache hits answered from the ASGI scope (edge/distribution.py); None: every request
+    #: takes the full path
+    answer_from_cache: Callable[[Mapping[str, Any]], Any] | None = None
 
     def __init__(
         self,

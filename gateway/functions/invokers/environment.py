@@ -79,7 +79,7 @@ class Job:
 
     __slots__ = (
         "payload", "request_id", "trace_id", "client_context", "loop", "future", "state",
-        "environment", "submitted", "begun", "started", "start_logged", "init_ms", "invoked_arn",
+        "environment", "begun", "started", "start_logged", "init_ms", "invoked_arn",
     )
 
     def __init__(self, payload: bytes, request_id: str, trace_id: str | None, client_context: str | None,
@@ -94,8 +94,7 @@ class Job:
         self.future: asyncio.Future[object] = loop.create_future()
         self.state = QUEUED
         self.environment = environment
-        self.submitted = time.perf_counter()
-        self.begun = self.submitted  # when the environment took it up (INIT, if cold, starts then)
+        self.begun = time.perf_counter()  # when the environment took it up (INIT, if cold, starts then)
         self.started: float | None = None  # when the handler phase began (after INIT)
         self.start_logged = False
         self.init_ms: float | None = None
