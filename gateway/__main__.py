@@ -14,7 +14,7 @@ from typing import Any
 from gateway import __version__
 from gateway.config import Address, GatewayConfig, load_config
 from gateway.errors import ConfigError
-from gateway.functions.logs import LoopWriter
+from gateway.functions.logs import LoopWriter, prefixed
 from gateway.invalidate_cli import add_invalidate_parser, run_invalidate
 from gateway.invoke_cli import add_invoke_parser, run_invoke
 
@@ -126,9 +126,7 @@ class _FlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _function_log(name: str, entry: str) -> None:
-    # One log event may span lines (a traceback); prefix each so functions can be followed apart.
-    prefix = f"{name:>12} | "
-    _FUNCTION_OUTPUT.write("".join(prefix + line + "\n" for line in entry.split("\n")))
+    _FUNCTION_OUTPUT.write(prefixed(name, entry, 12))
 
 
 async def _serve(app: Any, bound: Sequence[Any], server: str) -> None:

@@ -142,7 +142,7 @@ def _error_text(response: Any) -> str:
 async def _local(args: argparse.Namespace, payload: bytes) -> int:
     """Start the function from the config, invoke it once, stop it."""
     from gateway.fronts.lambda_wire import ApiError, parse_function_name
-    from gateway.functions import FunctionsService
+    from gateway.functions import FunctionsService, stderr_sink
     from gateway.functions.versions import resolve
 
     config = load_config(args.config or EXAMPLE)
@@ -164,7 +164,7 @@ async def _local(args: argparse.Namespace, payload: bytes) -> int:
         return 2
     if args.invocation_type == "DryRun":
         return _show(204, b"", None, None)
-    service = FunctionsService({name: function}, settings, log=_function_log)
+    service = FunctionsService({name: function}, settings, log=stderr_sink)
     try:
         result = await service.invoke(name if qualifier is None else f"{name}:{qualifier}", payload)
     except GatewayError as exc:
@@ -175,10 +175,6 @@ async def _local(args: argparse.Namespace, payload: bytes) -> int:
     if args.invocation_type == "Event":  # run to the end here: the process would not outlive it
         return _show(202, b"", result.function_error, result.executed_version)
     return _show(200, result.payload, result.function_error, result.executed_version)
-
-
-def _function_log(name: str, entry: str) -> None:
-    sys.stderr.write("".join(f"{name} | {line}\n" for line in entry.split("\n")))
 
 
 def _show(status: int, payload: bytes, function_error: str | None, version: str | None) -> int:

@@ -33,8 +33,14 @@ LOG_TAIL_BYTES = 4096
 
 def stderr_sink(function_name: str, entry: str) -> None:
     """The default sink: ``<name> | <line>`` on stderr, for every line of the entry."""
-    prefix = f"{function_name} | "
-    sys.stderr.write("".join(f"{prefix}{line}\n" for line in entry.split("\n")))
+    sys.stderr.write(prefixed(function_name, entry))
+
+
+def prefixed(function_name: str, entry: str, width: int = 0) -> str:
+    """Each line of the entry as ``<name> | <line>``, the name right-aligned in ``width`` (one log event
+    may span lines, a traceback; the prefix lets several functions' logs be followed apart)."""
+    prefix = f"{function_name:>{width}} | "
+    return "".join(prefix + line + "\n" for line in entry.split("\n"))
 
 
 class LoopWriter:
@@ -172,7 +178,7 @@ class EnvironmentLog:
     timeout lines after the environment has been silenced.
     """
 
-    __slots__ = ("function_name", "sink", "request_id", "emitting", "entries", "held", "_partial")
+    __slots__ = ("function_name", "sink", "request_id", "emitting", "entries", "_partial")
 
     def __init__(self, function_name: str, sink: LogSink) -> None:
         self.function_name = function_name
@@ -180,8 +186,6 @@ class EnvironmentLog:
         self.request_id = ""
         self.emitting = 0  # the thread calling the sink: what it writes goes to the real stream
         self.entries: list[str] = []
-        # While emit_all runs: what the sink writes to the captured sys.stdout/sys.stderr, held back.
-        self.held: list[tuple[_ThreadAwareStream, str]] | None = None
         self._partial = ["", ""]
 
     def emit(self, entry: str) -> None:
@@ -193,30 +197,6 @@ class EnvironmentLog:
             pass
         finally:
             self.emitting = 0
-
-    def emit_all(self, entries: tuple[str, ...]) -> None:
-        """Emit several entries in turn; a sink writing to sys.stdout/sys.stderr makes one write per stream.
-
-        (END and REPORT: one system call instead of two, when the environment's thread emits them.)
-        """
-        held: list[tuple[_ThreadAwareStream, str]] = []
-        self.held = held
-        try:
-            for entry in entries:
-                self.emit(entry)
-        finally:
-            self.held = None
-            while held:
-                stream = held[0][0]
-                count = 1
-                while count < len(held) and held[count][0] is stream:
-                    count += 1
-                text = "".join(text for _, text in held[:count])
-                del held[:count]
-                try:
-                    stream.wrapped.write(text)
-                except Exception:  # noqa: BLE001 - as emit: a broken stream must not fail the invocation
-                    pass
 
     def write(self, stream: int, text: str) -> None:
         buffered = self._partial[stream] + text
@@ -322,10 +302,6 @@ class _ThreadAwareStream:
         if target is None:
             return len(text)
         if target.emitting == thread:  # the sink itself is writing: let it through
-            held = target.held
-            if held is not None:  # now or at the end of emit_all
-                held.append((self, text))
-                return len(text)
             return self.wrapped.write(text)
         target.write(self.index, text)
         return len(text)

@@ -306,11 +306,12 @@ class ThreadEnvironment:
         request_id = job.request_id
         billed_ms = max(1, math.ceil(duration_ms + ((init_ms or 0.0) if report_init else 0.0)))
         memory_mb = max_memory_used_mb()
-        self.log.emit_all((logs.end_line(request_id), logs.report_line(
+        self.log.emit(logs.end_line(request_id))
+        self.log.emit(logs.report_line(
             request_id, duration_ms=duration_ms, billed_ms=billed_ms, memory_size=self.function.memory_size,
             max_memory_mb=memory_mb, init_ms=init_ms if report_init else None, status=status,
             error_type=error_type,
-        )))
+        ))
         return InvocationResult(
             payload=payload, function_error=function_error, request_id=request_id, log_tail=self.log.take_tail(),
             duration_ms=duration_ms, billed_duration_ms=billed_ms, init_duration_ms=init_ms,
