@@ -18,11 +18,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import math
 import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
+
+from gateway.models import InvocationResult
 
 LogSink = Callable[[str, str], None]
 
@@ -147,6 +150,27 @@ def report_line(
     if error_type is not None:
         line += f"Error Type: {error_type}\t"
     return line
+
+
+def end_and_report(
+    log: EnvironmentLog, request_id: str, payload: bytes, function_error: str | None, duration_ms: float,
+    init_ms: float | None, *, memory_size: int, memory_mb: int, version: str, report_init: bool = True,
+    status: str | None = None, error_type: str | None = None,
+) -> InvocationResult:
+    """Log END and REPORT for an invocation that ended, and its result (both invokers).
+
+    Billed Duration: 1 ms granularity, rounded up, and INIT is billed too (since 2025-08-01:
+    https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/)."""
+    billed_ms = max(1, math.ceil(duration_ms + ((init_ms or 0.0) if report_init else 0.0)))
+    log.emit(end_line(request_id))
+    log.emit(report_line(request_id, duration_ms=duration_ms, billed_ms=billed_ms, memory_size=memory_size,
+                         max_memory_mb=memory_mb, init_ms=init_ms if report_init else None, status=status,
+                         error_type=error_type))
+    return InvocationResult(
+        payload=payload, function_error=function_error, request_id=request_id, log_tail=log.take_tail(),
+        duration_ms=duration_ms, billed_duration_ms=billed_ms, init_duration_ms=init_ms, max_memory_used_mb=memory_mb,
+        executed_version=version,
+    )
 
 
 def init_report_line(init_ms: float, *, phase: str, status: str, error_type: str | None = None) -> str:

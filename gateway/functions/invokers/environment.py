@@ -20,7 +20,6 @@ import asyncio
 import collections
 import ctypes
 import logging
-import math
 import queue
 import secrets
 import threading
@@ -298,25 +297,11 @@ class ThreadEnvironment:
     def report(self, job: Job, payload: bytes, function_error: str | None, duration_ms: float,
                init_ms: float | None, *, report_init: bool = True, status: str | None = None,
                error_type: str | None = None) -> InvocationResult:
-        """Log END and REPORT and build the result (the owner's timer calls it too, for a timeout).
-
-        Billed Duration: 1 ms granularity, rounded up, and INIT is billed too (since
-        2025-08-01: https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/).
-        """
-        request_id = job.request_id
-        billed_ms = max(1, math.ceil(duration_ms + ((init_ms or 0.0) if report_init else 0.0)))
-        memory_mb = max_memory_used_mb()
-        self.log.emit(logs.end_line(request_id))
-        self.log.emit(logs.report_line(
-            request_id, duration_ms=duration_ms, billed_ms=billed_ms, memory_size=self.function.memory_size,
-            max_memory_mb=memory_mb, init_ms=init_ms if report_init else None, status=status,
-            error_type=error_type,
-        ))
-        return InvocationResult(
-            payload=payload, function_error=function_error, request_id=request_id, log_tail=self.log.take_tail(),
-            duration_ms=duration_ms, billed_duration_ms=billed_ms, init_duration_ms=init_ms,
-            max_memory_used_mb=memory_mb,
-        )
+        """Log END and REPORT and build the result (the owner's timer calls it too, for a timeout)."""
+        return logs.end_and_report(self.log, job.request_id, payload, function_error, duration_ms, init_ms,
+                                   memory_size=self.function.memory_size, memory_mb=max_memory_used_mb(),
+                                   version=self.function.version, report_init=report_init, status=status,
+                                   error_type=error_type)
 
     def _load(self) -> runtime.Handler:
         """Import the handler afresh. INITs of handlers with the same top-level module take turns:

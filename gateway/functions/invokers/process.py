@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 
 from gateway.config import FunctionConfig, GatewaySettings
@@ -281,19 +280,11 @@ class ProcessInvoker:
     def _report(self, env: ProcessEnvironment, job: Job, payload: bytes, function_error: str | None,
                 duration_ms: float, init_ms: float | None, memory_mb: int, *, report_init: bool = True,
                 status: str | None = None, error_type: str | None = None) -> InvocationResult:
-        """END and REPORT (billed: 1 ms granularity, INIT included, as in-process) and the result."""
-        request_id = job.request_id
-        billed_ms = max(1, math.ceil(duration_ms + ((init_ms or 0.0) if report_init else 0.0)))
-        env.log.emit(logs.end_line(request_id))
-        env.log.emit(logs.report_line(
-            request_id, duration_ms=duration_ms, billed_ms=billed_ms, memory_size=self.function.memory_size,
-            max_memory_mb=memory_mb, init_ms=init_ms if report_init else None, status=status, error_type=error_type,
-        ))
-        return InvocationResult(
-            payload=payload, function_error=function_error, request_id=request_id, log_tail=env.log.take_tail(),
-            duration_ms=duration_ms, billed_duration_ms=billed_ms, init_duration_ms=init_ms,
-            max_memory_used_mb=memory_mb, executed_version=self.function.version,
-        )
+        """END and REPORT, and the result (logs.end_and_report)."""
+        return logs.end_and_report(env.log, job.request_id, payload, function_error, duration_ms, init_ms,
+                                   memory_size=self.function.memory_size, memory_mb=memory_mb,
+                                   version=self.function.version, report_init=report_init, status=status,
+                                   error_type=error_type)
 
     def _expire(self, job: Job) -> None:
         """The timer: Lambda's timeout answer, and the environment is killed (its output dropped).
