@@ -367,11 +367,13 @@ def test_the_default_function_url_policy_allows_every_anonymous_request(client_i
     policy = default_url_policy(arn)
     request = make_request("POST", "/any/path", "a=1", client_ip=client_ip)
     now = datetime.fromtimestamp(epoch, UTC)
-    for action, key, value in (("lambda:InvokeFunctionUrl", "lambda:functionurlauthtype", "NONE"),
-                               ("lambda:InvokeFunction", "lambda:invokedviafunctionurl", "true")):
+    for action, key, value, sid in (
+            ("lambda:InvokeFunctionUrl", "lambda:functionurlauthtype", "NONE", "FunctionURLAllowPublicAccess"),
+            ("lambda:InvokeFunction", "lambda:invokedviafunctionurl", "true", "FunctionURLAllowInvokeAction")):
         context = request_context(request, principal_context(ANONYMOUS), now, "us-east-1", {key: (value,)})
         decision = evaluate(AccessRequest(ANONYMOUS, action, arn, context), (), policy, "123456789012")
-        assert decision.allowed, (action, decision)
+        assert (decision.allowed, decision.reason, [s.sid for s in decision.statements]) == (
+            True, "allowed by the resource-based policy", [sid])
 
 
 def test_only_a_none_url_without_a_policy_of_its_own_skips_evaluation() -> None:
@@ -381,9 +383,14 @@ def test_only_a_none_url_without_a_policy_of_its_own_skips_evaluation() -> None:
     from gateway.auth.identities import IamDirectory
 
     settings = SimpleNamespace(region="us-east-1", account_id="123456789012")
+    own = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "lambda:*", "Resource": "*"}]}, name="fn's policy",
+        kind="resource")
     none = FunctionUrlAuth(SimpleNamespace(function="fn", auth_type="NONE"), settings, IamDirectory(()))
+    none_own = FunctionUrlAuth(SimpleNamespace(function="fn", auth_type="NONE"), settings,
+                               IamDirectory((), {"fn": own}))
     iam = FunctionUrlAuth(SimpleNamespace(function="fn", auth_type="AWS_IAM"), settings, IamDirectory(()))
-    assert (none.open, iam.open) == (True, False)
+    assert (none.open, none_own.open, iam.open) == (True, False, False)
 
 
 def test_a_none_url_keeps_its_own_policy_when_no_identities_are_configured() -> None:
@@ -407,7 +414,9 @@ def test_a_none_url_keeps_its_own_policy_when_no_identities_are_configured() -> 
     url = SimpleNamespace(function="fn", auth_type="NONE")
     match = RouteMatch(function="fn", route_key="", route=url)
     refused = function_url_auth(url, settings, IamDirectory((), {"fn": deny}))
-    with pytest.raises(AuthError):
+    with pytest.raises(AuthError) as refusal:
         asyncio.run(refused.authorize(make_request("GET", "/"), match, new_context()))
+    assert (refusal.value.status, refusal.value.error_type) == (403, "AccessDeniedException")
+    assert str(refusal.value).endswith("explicit deny: statement #0 (Deny) of fn's policy")
     allowed = function_url_auth(url, settings, IamDirectory(()))  # no policy of its own: the default one
     assert asyncio.run(allowed.authorize(make_request("GET", "/"), match, new_context())) is match

@@ -124,7 +124,7 @@ def test_tls_origin_with_a_trusted_certificate_and_one_the_client_does_not_trust
 
     with tcp_server(answer_each, server_tls) as port:
         status, body, version = asyncio.run(main(port, client_tls))
-        assert (status, body) == (200, b"hello") and version.startswith("TLSv1.")
+        assert (status, body, version) == (200, b"hello", "TLSv1.3")
         with pytest.raises(httpcore.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             asyncio.run(main(port, ssl.create_default_context()))  # the public CAs only, as CloudFront
 
@@ -140,9 +140,11 @@ def test_refused_connection_and_silent_origin_map_to_httpcore_errors() -> None:
 
     with tcp_server(answer_each) as port:
         pass  # closed again: nothing listens on the port now
-    with pytest.raises(httpcore.ConnectError):
+    refused = r"^\[Errno 111\] Connect call failed \('127\.0\.0\.1', \d+\)$"
+    with pytest.raises(httpcore.ConnectError, match=refused):
         asyncio.run(get(port, 2))
-    with tcp_server(silent) as port, pytest.raises(httpcore.ReadTimeout, match="within 0.2 s"):
+    timed_out = r"^no data from the origin within 0\.2 s$"
+    with tcp_server(silent) as port, pytest.raises(httpcore.ReadTimeout, match=timed_out):
         asyncio.run(get(port, 0.2))
 
 

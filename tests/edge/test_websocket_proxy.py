@@ -252,7 +252,7 @@ async def test_the_origins_close_code_reaches_the_viewer(gateway: str) -> None:
         assert (ws.close_code, ws.close_reason) == (4001, "server done")
 
 
-async def test_the_viewers_close_code_reaches_the_origin(gateway: str, server: str) -> None:
+async def test_the_viewers_close_code_reaches_the_origin_when_the_server_reports_it(gateway: str, server: str) -> None:
     key = f"{server}-{time.monotonic_ns()}"
     async with connect(gateway + f"/record/{key}") as ws:
         await ws.close(4002, "viewer done")
