@@ -140,7 +140,7 @@ def handler(event, context):
     if event["rawPath"] == "/fail":
         raise ValueError("broken on purpose")
     print("working", event["rawPath"])
-    cue = os.path.join(os.path.dirname(os.path.dirname(__file__)), "cue")  # beside fn/, not watched by reload
+    cue = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cue")  # in code_uri: the sandbox sees it
     for _ in range(500):  # the test writes the cue once it has read the line above from the gateway's stderr
         if os.path.exists(cue):
             return "done"
@@ -174,7 +174,7 @@ def test_function_lines_arrive_live_and_before_the_gateways_own_lines(tmp_path: 
         for line in proc.stderr:
             texts.append(line.rstrip("\n"))
             if texts[-1] == "        slow | working /slow":
-                (tmp_path / "cue").touch()
+                (tmp_path / "fn" / "cue").touch()
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
