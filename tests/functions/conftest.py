@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +26,22 @@ def function(name: str, handler: str, *, code_uri: Path = HANDLERS, **settings: 
     """A function whose handler is ``lgw_handlers.<handler>`` unless a module is named."""
     full = handler if "." in handler else f"lgw_handlers.{handler}"
     return FunctionConfig(name=name, handler=full, code_uri=code_uri, **settings)
+
+
+class WriteRecorder(io.StringIO):
+    """A text stream that keeps each write apart, with the name of the thread that made it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str]] = []
+
+    @property
+    def writes(self) -> list[str]:
+        return [text for _, text in self.calls]
+
+    def write(self, text: str) -> int:
+        self.calls.append((threading.current_thread().name, text))
+        return super().write(text)
 
 
 class Logs:

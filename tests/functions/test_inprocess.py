@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import math
 import re
@@ -19,7 +18,7 @@ from gateway.config import FunctionConfig, GatewaySettings
 from gateway.errors import Throttled
 from gateway.functions.invokers import inprocess
 from gateway.functions.logs import stderr_sink
-from tests.functions.conftest import HANDLERS, REPORT, Logs, ServiceFactory
+from tests.functions.conftest import HANDLERS, REPORT, Logs, ServiceFactory, WriteRecorder
 from tests.functions.conftest import function as any_function
 
 SOURCE = (HANDLERS / "lgw_handlers.py").read_text().splitlines()
@@ -523,16 +522,7 @@ async def test_jobs_queued_behind_a_runtime_exit_get_a_new_environment(service_f
 async def test_start_end_and_report_reach_the_default_sink_one_entry_per_write(
     service_factory: ServiceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class Recorder(io.StringIO):
-        def __init__(self) -> None:
-            super().__init__()
-            self.writes: list[str] = []
-
-        def write(self, text: str) -> int:
-            self.writes.append(text)
-            return super().write(text)
-
-    recorder = Recorder()
+    recorder = WriteRecorder()
     monkeypatch.setattr(sys, "stderr", recorder)
     service = service_factory(function("quiet", "count_or_sleep"), log=stderr_sink)
     await service.invoke("quiet", b"{}", request_id="r-1")

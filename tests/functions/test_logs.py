@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.functions import logs
+from tests.functions.conftest import WriteRecorder
 
 
 def test_report_line_with_every_field() -> None:
@@ -65,24 +66,14 @@ def test_loop_writer_batches_thread_writes_into_one_stream_write() -> None:
     """LoopWriter: lines written from other threads while the loop is busy go out in one write, made
     by the loop; without a loop, and after detach, writes go straight to the stream."""
     import asyncio
-    import io
     import threading
 
     from gateway.functions.logs import LoopWriter
 
-    class Stream(io.StringIO):
-        def __init__(self) -> None:
-            super().__init__()
-            self.writes: list[tuple[str, str]] = []
-
-        def write(self, text: str) -> int:
-            self.writes.append((threading.current_thread().name, text))
-            return len(text)
-
-    stream = Stream()
+    stream = WriteRecorder()
     writer = LoopWriter(lambda: stream)
     writer.write("before\n")
-    assert stream.writes == [("MainThread", "before\n")]
+    assert stream.calls == [("MainThread", "before\n")]
 
     async def main() -> None:
         writer.attach(asyncio.get_running_loop())
@@ -90,13 +81,13 @@ def test_loop_writer_batches_thread_writes_into_one_stream_write() -> None:
         for thread in threads:  # the loop does not run meanwhile: all three wait for one flush
             thread.start()
             thread.join()
-        assert len(stream.writes) == 1
+        assert len(stream.calls) == 1
         await asyncio.sleep(0)
         writer.write("on the loop\n")
         writer.detach()  # flushes what is pending
 
     asyncio.run(main())
-    assert stream.writes == [("MainThread", "before\n"), ("MainThread", "line 0\nline 1\nline 2\n"),
+    assert stream.calls == [("MainThread", "before\n"), ("MainThread", "line 0\nline 1\nline 2\n"),
                              ("MainThread", "on the loop\n")]
     writer.write("after\n")
-    assert stream.writes[-1] == ("MainThread", "after\n")
+    assert stream.calls[-1] == ("MainThread", "after\n")
